@@ -1,0 +1,265 @@
+"""End-to-end inference benchmark on one 4288x2848 photograph.
+
+Run: ``.venv/bin/python bench/bench_inference.py [--all] [--image FILE]``. Each
+configuration runs in its own process (so its peak RSS is its own) and goes through the
+whole chain: read JPEG, Otsu crop, tiles, model, stitch, write four PNG maps + JSON.
+Results: ``docs/benchmarks.md`` (table) and ``bench/results/inference.json`` (raw).
+
+The naive baseline is what a first draft does: 64x64 tiles one at a time, fp32, no
+batching, no FOV skipping, unfused model. ``--all`` adds the slow width-1.0 fp32 and
+width-1.0 naive runs (about 10 minutes more on 2 cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+log = logging.getLogger("bench")
+
+CONFIGS = {
+    "slim-naive": {"width": 0.25, "naive": True},
+    "slim-fp32": {"width": 0.25, "precision": "fp32", "channels_last": False},
+    "slim-bf16-cl": {"width": 0.25, "precision": "bf16", "channels_last": True},
+    "slim-bf16-cl-overlap16": {
+        "width": 0.25,
+        "precision": "bf16",
+        "channels_last": True,
+        "tile": 256,
+        "overlap": 16,
+    },
+    "w1.0-bf16-cl": {"width": 1.0, "precision": "bf16", "channels_last": True},
+}
+SLOW_CONFIGS = {
+    "w1.0-naive": {"width": 1.0, "naive": True},
+    "w1.0-fp32": {"width": 1.0, "precision": "fp32", "channels_last": False, "slow": True},
+}
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _model(width: float):  # type: ignore[no-untyped-def]
+    import torch
+
+    from core.checkpoint import CheckpointMeta, load_checkpoint, save_checkpoint
+    from core.config import ModelConfig
+    from core.model import UNetPlusPlus
+
+    torch.manual_seed(0)
+    model = UNetPlusPlus(ModelConfig(width=width)).eval()
+    path = Path(tempfile.mkdtemp()) / "bench.safetensors"
+    save_checkpoint(path, model, CheckpointMeta(name=f"bench-w{width}", model=model.config))
+    return load_checkpoint(path)
+
+
+def _naive_once(loaded, image_path: Path, out_dir: Path) -> float:  # type: ignore[no-untyped-def]
+    import numpy as np
+    import torch
+
+    from core.fov import detect_fov
+    from core.io import read_image, write_png
+
+    start = time.perf_counter()
+    image = read_image(image_path)
+    fov = detect_fov(image)
+    crop = fov.crop(image)
+    height, width = crop.shape[:2]
+    mean = torch.tensor(loaded.meta.mean).view(1, 3, 1, 1)
+    std = torch.tensor(loaded.meta.std).view(1, 3, 1, 1)
+    probs = np.zeros((4, height, width), np.float32)
+    with torch.inference_mode():
+        for y in range(0, height, 64):
+            for x in range(0, width, 64):
+                tile = np.zeros((64, 64, 3), np.uint8)
+                part = crop[y : y + 64, x : x + 64]
+                tile[: part.shape[0], : part.shape[1]] = part
+                batch = (torch.from_numpy(tile).permute(2, 0, 1)[None].float() / 255 - mean) / std
+                out = loaded.model.predict(batch)[0, 2:6].numpy()
+                probs[:, y : y + 64, x : x + 64] = out[:, : part.shape[0], : part.shape[1]]
+    levels = (np.clip(probs * 255 + 0.5, 0, 255).astype(np.uint8)) * fov.crop(fov.mask)
+    full = fov.uncrop_channels_first(levels)
+    for index, code in enumerate(("MA", "HE", "EX", "SE")):
+        write_png(out_dir / f"{image_path.stem}_{code}.png", full[index])
+    return time.perf_counter() - start
+
+
+def run_one(name: str, spec: dict, image_path: Path) -> dict:
+    """Run one configuration in this process; returns timings and peak RSS."""
+    import torch
+
+    from core.config import InferenceConfig, TilingConfig
+    from core.inference import Predictor
+    from core.predict_files import predict_files
+
+    loaded = _model(spec["width"])
+    out_dir = Path(tempfile.mkdtemp())
+    result: dict = {"name": name, **spec, "threads": torch.get_num_threads()}
+    if spec.get("naive"):
+        result["cold_s"] = _naive_once(loaded, image_path, out_dir)
+        result["warm_s"] = None
+    else:
+        tiling = TilingConfig(spec.get("tile", 256), spec.get("overlap", 32), "gaussian")
+        config = InferenceConfig(
+            tiling=tiling,
+            batch_size=None,
+            device="cpu",
+            precision=spec["precision"],
+            channels_last=spec["channels_last"],
+        )
+        predictor = Predictor.from_loaded(loaded, config)
+        times = []
+        for _ in range(1 if spec.get("slow") else 2):  # cold (first call creates oneDNN kernels), warm
+            start = time.perf_counter()
+            [res] = predict_files([image_path], out_dir, loaded, predictor)
+            if res.error:
+                raise RuntimeError(res.error)
+            times.append(time.perf_counter() - start)
+        result["cold_s"], result["warm_s"] = times[0], times[-1] if len(times) > 1 else None
+        sidecar = json.loads((out_dir / f"{image_path.stem}.json").read_text())
+        result["stages_s"] = sidecar["timings_s"]
+        result["tiles"] = sidecar["inference"]["tiles_run"]
+        result["batch"] = sidecar["inference"]["resolved_batch_size"]
+        result["model_mpx"] = result["tiles"] * tiling.tile_size**2 / 1e6
+    result["peak_rss_mb"] = _peak_rss_mb()
+    return result
+
+
+def _machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import torch
+
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{cpu}, {os.cpu_count()} logical cores, {memory:.0f} GiB RAM, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}, torch {torch.__version__} "
+        f"({torch.get_num_threads()} threads, CPU capability "
+        f"{torch.backends.cpu.get_cpu_capability()}), no GPU"
+    )
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _row(r: dict, naive: dict[float, float]) -> str:
+    stages = r.get("stages_s", {})
+    best = r["warm_s"] or r["cold_s"]
+    base = naive.get(r["width"])
+    if r.get("naive"):
+        ratio = "1.00x (baseline)"
+    else:
+        ratio = f"{base / best:.2f}x" if base else "n/a (baseline not run)"
+    model_s = stages.get("fov_tiles_model_stitch")
+    rate = r["model_mpx"] / model_s if model_s and r.get("model_mpx") else None
+    cells = [
+        r["name"],
+        str(r["width"]),
+        _fmt(r["cold_s"]),
+        _fmt(r["warm_s"]),
+        str(r.get("tiles", "-")),
+        str(r.get("batch", "1")),
+        _fmt(r.get("model_mpx")),
+        _fmt(model_s),
+        _fmt(rate, 2),
+        _fmt(stages.get("write"), 2),
+        ratio,
+        f"{r['peak_rss_mb']:.0f}",
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _table(results: list[dict], image: str, machine: str, command: str) -> str:
+    naive = {r["width"]: r["cold_s"] for r in results if r.get("naive")}
+    header = (
+        "| configuration | width | cold s | warm s | tiles | batch | model Mpx | fov+model+stitch s "
+        "| model Mpx/s | write s | speed-up vs naive | peak RSS MB |"
+    )
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Machine: {machine}.",
+        "",
+        f"Command: `{command}` (image: `resources/samples/{image}`, 4288x2848, synthetic).",
+        "",
+        "## End-to-end inference per photograph",
+        "",
+        "Each row: read JPEG, Otsu crop, tiles, model, stitch, write four 8-bit PNG maps and the JSON "
+        "sidecar, in a fresh process. Cold = first image (includes creating the oneDNN kernels); "
+        "warm = the second image with the same predictor, as in a GUI session or a folder run. "
+        "Speed-up = naive baseline of the same width / warm time (cold where only one run was made). "
+        "Model Mpx = tiles x tile area actually run through the network. Engine rows use 256-px "
+        "tiles, Gaussian blending, automatic batch, BN folded; overlap 32 unless named. The naive "
+        "baseline: 64x64 tiles one at a time, fp32, no batching, no FOV skipping, unfused. Models are "
+        "randomly initialised (speed does not depend on the weights).",
+        "",
+        header,
+        "|" + "---|" * 12,
+    ]
+    lines += [_row(r, naive) for r in results]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--image", type=Path, default=ROOT / "resources" / "samples" / "synthetic_01.jpg")
+    parser.add_argument("--all", action="store_true", help="also the slow width-1.0 fp32 and naive runs")
+    parser.add_argument("--only", default=None, help="run only this configuration name")
+    parser.add_argument("--one", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("core").setLevel(logging.WARNING)
+    configs = {**CONFIGS, **(SLOW_CONFIGS if args.all else {})}
+    if args.one:
+        print(json.dumps(run_one(args.one, configs[args.one], args.image)))  # noqa: T201
+        return 0
+    results = []
+    for name in [args.only] if args.only else configs:
+        log.info("running %s ...", name)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--one",
+                name,
+                "--image",
+                str(args.image),
+                *(["--all"] if args.all else []),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        log.info("  %s", results[-1])
+    command = "python bench/bench_inference.py" + (" --all" if args.all else "")
+    out_json = ROOT / "bench" / "results" / "inference.json"
+    out_json.parent.mkdir(exist_ok=True)
+    out_json.write_text(json.dumps({"machine": _machine(), "results": results}, indent=2) + "\n")
+    (ROOT / "docs" / "benchmarks.md").write_text(_table(results, args.image.name, _machine(), command))
+    log.info("wrote docs/benchmarks.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,234 @@
+"""The one model file format: safetensors weights with LesionLens JSON metadata.
+
+The JSON lives in the safetensors header (key ``lesionlens``), so a model is one file.
+Loading parses a header and raw tensors only: nothing in the file is executed or unpickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save as save_safetensors
+
+import core
+from core.config import ModelConfig
+from core.errors import CheckpointError, ConfigError
+from core.io import write_bytes_atomic
+from core.lesions import CLASS_NAMES, LESIONS
+from core.model import UNetPlusPlus
+
+log = logging.getLogger(__name__)
+
+FORMAT_NAME = "lesionlens-checkpoint"
+FORMAT_VERSION = 1
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class CheckpointMeta:
+    """What a model file says about itself.
+
+    Attributes:
+        name: short model name shown to users.
+        model: architecture.
+        classes: output class names in index order.
+        mean, std: per-channel RGB normalisation applied to images scaled to 0..1.
+        train_tile_size: tile side used in training.
+        inference_tile_size, inference_overlap: recommended sliding-window settings.
+        default_thresholds: per lesion code, probability in 0..1.
+        trained: False for an untrained (randomly initialised) model.
+        training_data: free text on the data and split.
+        metrics: validation metrics, e.g. ``{"aupr": {"MA": 0.4, ...}}``.
+        notes: anything a user must know (e.g. "not for diagnosis").
+        created: ISO-8601 UTC time of saving.
+        software: LesionLens version that saved it.
+    """
+
+    name: str
+    model: ModelConfig
+    classes: tuple[str, ...] = CLASS_NAMES
+    mean: tuple[float, float, float] = IMAGENET_MEAN
+    std: tuple[float, float, float] = IMAGENET_STD
+    train_tile_size: int = 64
+    inference_tile_size: int = 256
+    inference_overlap: int = 32
+    default_thresholds: dict[str, float] = field(
+        default_factory=lambda: {lesion.code: 0.5 for lesion in LESIONS}
+    )
+    trained: bool = False
+    training_data: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)
+    notes: str = ""
+    created: str = ""
+    software: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form."""
+        return {
+            "name": self.name,
+            "model": self.model.to_dict(),
+            "classes": list(self.classes),
+            "mean": list(self.mean),
+            "std": list(self.std),
+            "train_tile_size": self.train_tile_size,
+            "inference_tile_size": self.inference_tile_size,
+            "inference_overlap": self.inference_overlap,
+            "default_thresholds": dict(self.default_thresholds),
+            "trained": self.trained,
+            "training_data": self.training_data,
+            "metrics": self.metrics,
+            "notes": self.notes,
+            "created": self.created,
+            "software": self.software,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckpointMeta:
+        """Inverse of :meth:`to_dict`; raises KeyError/TypeError/ConfigError on bad data."""
+        values = dict(data)
+        values["model"] = ModelConfig.from_dict(values["model"])
+        for key in ("classes", "mean", "std"):
+            if key in values:
+                values[key] = tuple(values[key])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model ready for inference with its metadata and file identity.
+
+    Attributes:
+        model: the network in eval mode, float32, on the CPU.
+        meta: the file's metadata.
+        path: where it was loaded from.
+        sha256: hex digest of the file, recorded in every output for provenance.
+    """
+
+    model: UNetPlusPlus
+    meta: CheckpointMeta
+    path: Path
+    sha256: str
+
+    def provenance(self) -> dict[str, Any]:
+        """What outputs record about the model that produced them."""
+        return {
+            "name": self.meta.name,
+            "file": self.path.name,
+            "sha256": self.sha256,
+            "trained": self.meta.trained,
+            "width": self.meta.model.width,
+        }
+
+
+def save_checkpoint(
+    path: str | os.PathLike[str],
+    model: UNetPlusPlus,
+    meta: CheckpointMeta,
+    dtype: torch.dtype = torch.float16,
+) -> Path:
+    """Write ``model`` and ``meta`` to one ``.safetensors`` file, atomically.
+
+    Floating-point tensors are stored as ``dtype`` (fp16 halves the size); integer
+    buffers (BatchNorm counters) keep their type.
+    """
+    path = Path(path)
+    meta = replace(
+        meta,
+        model=model.config,
+        created=meta.created or datetime.now(UTC).isoformat(timespec="seconds"),
+        software=meta.software or f"lesionlens {core.__version__}",
+    )
+    tensors = {
+        name: (t.detach().to(dtype) if t.is_floating_point() else t.detach()).contiguous().cpu()
+        for name, t in model.state_dict().items()
+    }
+    header = {
+        "format": FORMAT_NAME,
+        "format_version": str(FORMAT_VERSION),
+        "lesionlens": json.dumps(meta.to_dict()),
+    }
+    write_bytes_atomic(path, save_safetensors(tensors, metadata=header))
+    log.info("saved checkpoint %s (%s)", path, meta.name)
+    return path
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_meta(path: Path, header: dict[str, str] | None) -> CheckpointMeta:
+    if not header or header.get("format") != FORMAT_NAME:
+        raise CheckpointError(
+            f"{path}: a safetensors file without LesionLens metadata (foreign model); "
+            "use a model saved by LesionLens"
+        )
+    try:
+        version = int(header.get("format_version", "0"))
+    except ValueError:
+        version = 0
+    if version > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: format version {version} is newer than this LesionLens supports "
+            f"({FORMAT_VERSION}); update LesionLens"
+        )
+    try:
+        meta = CheckpointMeta.from_dict(json.loads(header["lesionlens"]))
+    except (KeyError, TypeError, ValueError, ConfigError) as exc:
+        raise CheckpointError(f"{path}: damaged LesionLens metadata ({exc}); re-export the model") from exc
+    if tuple(meta.classes) != CLASS_NAMES:
+        raise CheckpointError(
+            f"{path}: classes {list(meta.classes)} differ from LesionLens's {list(CLASS_NAMES)}; "
+            "this model was trained for another task"
+        )
+    return meta
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> LoadedModel:
+    """Load a LesionLens model file.
+
+    Raises:
+        CheckpointError: missing, truncated, not safetensors, foreign, newer format,
+            or weights that do not fit the declared architecture.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: model file not found; check the path or use the built-in model")
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as handle:
+            meta = _read_meta(path, handle.metadata())
+            state = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
+    except CheckpointError:
+        raise
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(
+            f"{path}: not a readable safetensors model (damaged or truncated: {exc}); "
+            "copy the model file again"
+        ) from exc
+    model = UNetPlusPlus(meta.model)
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong = sorted(k for k in set(expected) & set(state) if expected[k].shape != state[k].shape)
+    if missing or unexpected or wrong:
+        raise CheckpointError(
+            f"{path}: weights do not fit a width-{meta.model.width} UNet++ "
+            f"(missing {missing[:3]}, unexpected {unexpected[:3]}, wrong shape {wrong[:3]}); "
+            "the file is damaged or was edited"
+        )
+    model.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()})
+    model.eval()
+    return LoadedModel(model=model, meta=meta, path=path, sha256=_sha256(path))

@@ -1,0 +1,217 @@
+"""The ``lesionlens`` command line.
+
+``lesionlens`` alone runs the built-in default (bundled model on the bundled samples);
+``predict`` writes probability maps for images or folders; ``synth`` writes a synthetic
+dataset; ``info`` describes a model file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import core
+from core.checkpoint import load_checkpoint
+from core.config import InferenceConfig, TilingConfig
+from core.errors import LesionLensError
+from core.inference import InferenceProgress, Predictor
+from core.lesions import LESIONS, Lesion
+from core.paths import default_model_path, sample_images
+from core.predict_files import DISCLAIMER, FileResult, expand_inputs, predict_files
+
+log = logging.getLogger("lesionlens")
+
+DEFAULT_OUTPUT = Path("lesionlens-output")
+
+
+def parse_thresholds(text: str) -> dict[Lesion, float]:
+    """``"MA=0.4,EX=0.6"`` -> {Lesion.MA: 0.4, Lesion.EX: 0.6}; values in 0..1."""
+    thresholds: dict[Lesion, float] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        code, sep, value = item.partition("=")
+        if not sep:
+            raise argparse.ArgumentTypeError(f"{item!r}: write LESION=VALUE, e.g. MA=0.5")
+        try:
+            lesion = Lesion.from_code(code)
+            number = float(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{item!r}: {exc}") from None
+        if not 0.0 <= number <= 1.0:
+            raise argparse.ArgumentTypeError(f"{item!r}: thresholds are probabilities in 0..1")
+        thresholds[lesion] = number
+    return thresholds
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: write WIDTHxHEIGHT, e.g. 4288x2848") from None
+    if width < 64 or height < 64:
+        raise argparse.ArgumentTypeError(f"{text!r}: at least 64x64")
+    return width, height
+
+
+def _add_predict(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("predict", help="write lesion probability maps for images or folders")
+    p.add_argument("inputs", nargs="+", help="image files or folders of images")
+    p.add_argument("--out", type=Path, required=True, help="output folder (created if needed)")
+    p.add_argument("--model", type=Path, default=None, help="model file (.safetensors); default: built-in")
+    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:1, mps")
+    p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"])
+    p.add_argument(
+        "--tile", type=int, default=None, help="inference tile size, multiple of 32 (default: model's)"
+    )
+    p.add_argument("--overlap", type=int, default=None, help="tile overlap in pixels (default: model's)")
+    p.add_argument("--blending", default="gaussian", choices=["gaussian", "uniform"])
+    p.add_argument("--batch", type=int, default=None, help="tiles per forward pass (default: automatic)")
+    p.add_argument(
+        "--head", default="4", choices=["1", "2", "3", "4", "mean"], help="deep-supervision output"
+    )
+    p.add_argument("--masks", action="store_true", help="also write binary masks at the thresholds")
+    p.add_argument(
+        "--thresholds", type=parse_thresholds, default={}, help="e.g. MA=0.5,HE=0.5 (default: the model's)"
+    )
+
+
+def _add_synth(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("synth", help="write a synthetic dataset with exact masks")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("-n", "--count", type=int, default=4, help="training images (default 4)")
+    p.add_argument("--test", type=int, default=0, help="testing images (IDRiD layout only)")
+    p.add_argument("--size", type=_size, default=(4288, 2848), help="WIDTHxHEIGHT (default 4288x2848)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--layout", choices=["idrid", "plain"], default="idrid")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = argparse.ArgumentParser(
+        prog="lesionlens",
+        description=f"LesionLens {core.__version__}: diabetic-retinopathy lesion segmentation. {DISCLAIMER}",
+    )
+    parser.add_argument("--version", action="version", version=f"lesionlens {core.__version__}")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    sub = parser.add_subparsers(dest="command")
+    _add_predict(sub)
+    _add_synth(sub)
+    info = sub.add_parser("info", help="describe a model file")
+    info.add_argument("model", type=Path, nargs="?", default=None)
+    return parser
+
+
+def _progress_bar():  # type: ignore[no-untyped-def]
+    from tqdm import tqdm
+
+    state: dict[str, object] = {}
+
+    def update(path: Path, progress: InferenceProgress) -> None:
+        bar = state.get("bar")
+        if state.get("path") != path:
+            if bar is not None:
+                bar.close()  # type: ignore[attr-defined]
+            bar = tqdm(total=progress.total, desc=path.name, unit="tile", leave=False, disable=None)
+            state.update(bar=bar, path=path)
+        bar.n = progress.done  # type: ignore[attr-defined]
+        bar.refresh()  # type: ignore[attr-defined]
+        if progress.done >= progress.total:
+            bar.close()  # type: ignore[attr-defined]
+            state.clear()
+
+    return update
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    """The ``predict`` command; returns the exit status."""
+    loaded = load_checkpoint(args.model or default_model_path())
+    meta = loaded.meta
+    tiling = TilingConfig(
+        tile_size=args.tile or meta.inference_tile_size,
+        overlap=meta.inference_overlap if args.overlap is None else args.overlap,
+        blending=args.blending,
+    )
+    config = InferenceConfig(
+        tiling=tiling, batch_size=args.batch, device=args.device, precision=args.precision, head=args.head
+    )
+    thresholds = None
+    if args.masks or args.thresholds:
+        thresholds = {lesion: meta.default_thresholds.get(lesion.code, 0.5) for lesion in LESIONS}
+        thresholds.update(args.thresholds)
+    if not meta.trained:
+        log.warning("model %s is UNTRAINED (random weights): its maps carry no clinical meaning", meta.name)
+    files, problems = expand_inputs(args.inputs)
+    predictor = Predictor.from_loaded(loaded, config)
+    results = problems + predict_files(files, args.out, loaded, predictor, thresholds, _progress_bar())
+    return _report(results, args.out)
+
+
+def _report(results: list[FileResult], out_dir: Path) -> int:
+    failed = [r for r in results if r.error]
+    for result in results:
+        if result.error:
+            print(f"FAILED {result.path}: {result.error}", file=sys.stderr)
+        else:
+            print(f"ok     {result.path} -> {result.sidecar} ({result.seconds:.1f} s)")
+    print(f"{len(results) - len(failed)} of {len(results)} images written to {out_dir}", file=sys.stderr)
+    return 1 if failed or not results else 0
+
+
+def run_synth(args: argparse.Namespace) -> int:
+    """The ``synth`` command."""
+    from core.synthetic import write_idrid_layout, write_plain_layout
+
+    width, height = args.size
+    if args.layout == "idrid":
+        paths = write_idrid_layout(args.out, args.count, height, width, args.seed, args.test)
+    else:
+        paths = write_plain_layout(args.out, args.count, height, width, args.seed)
+    print(f"wrote {len(paths)} synthetic images under {args.out}")
+    return 0
+
+
+def run_info(args: argparse.Namespace) -> int:
+    """The ``info`` command: the model's metadata as JSON."""
+    loaded = load_checkpoint(args.model or default_model_path())
+    print(json.dumps({"path": str(loaded.path), "sha256": loaded.sha256, **loaded.meta.to_dict()}, indent=2))
+    return 0
+
+
+def run_default() -> int:
+    """No arguments: the built-in model on the bundled sample images."""
+    samples = sample_images()
+    if not samples:
+        print("no bundled sample images found; run 'lesionlens predict IMAGE --out DIR'", file=sys.stderr)
+        return 1
+    log.info(
+        "no command given: predicting the %d bundled samples into %s/ (the review GUI comes "
+        "with a later release; see 'lesionlens --help')",
+        len(samples),
+        DEFAULT_OUTPUT,
+    )
+    args = build_parser().parse_args(["predict", *map(str, samples), "--out", str(DEFAULT_OUTPUT), "--masks"])
+    return run_predict(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``lesionlens`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s")
+    commands = {"predict": run_predict, "synth": run_synth, "info": run_info}
+    try:
+        if args.command is None:
+            return run_default()
+        return commands[args.command](args)
+    except LesionLensError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""Frozen, validated configuration values passed down from the edge (CLI, GUI)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Literal, TypeVar
+
+from core.errors import ConfigError
+from core.lesions import NUM_CLASSES
+
+T = TypeVar("T")
+
+Blending = Literal["uniform", "gaussian"]
+Precision = Literal["auto", "fp32", "bf16", "fp16"]
+HeadChoice = Literal["mean", "1", "2", "3", "4"]
+
+MULTIPLE = 32  # network input sides must be multiples of this (METHOD.md, step 5)
+
+
+def _from_dict(cls: type[T], data: dict[str, Any]) -> T:
+    """Build a dataclass from a dict, refusing unknown keys with a clear message."""
+    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"{cls.__name__}: unknown keys {unknown}; known keys are {sorted(known)}")
+    return cls(**data)
+
+
+class _DictMixin:
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-serialisable dict of the fields."""
+        return asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls: type[T], data: dict[str, Any]) -> T:
+        """Inverse of :meth:`to_dict`."""
+        return _from_dict(cls, data)
+
+
+@dataclass(frozen=True)
+class FovConfig(_DictMixin):
+    """Field-of-view detection settings.
+
+    Attributes:
+        analysis_side: longest side, in pixels, of the downscaled copy Otsu runs on.
+        min_area_fraction: smallest accepted field of view, as a fraction of the image.
+        dark_background_level: a background class brighter than this (0..255 grey) means
+            the photograph has no black border, and the whole image is the field of view.
+    """
+
+    analysis_side: int = 1024
+    min_area_fraction: float = 0.05
+    dark_background_level: float = 40.0
+
+    def __post_init__(self) -> None:
+        if not 64 <= self.analysis_side <= 8192:
+            raise ConfigError(f"FovConfig.analysis_side={self.analysis_side}: use 64..8192")
+        if not 0.0 < self.min_area_fraction < 1.0:
+            raise ConfigError(f"FovConfig.min_area_fraction={self.min_area_fraction}: use a value in (0, 1)")
+
+
+@dataclass(frozen=True)
+class TilingConfig(_DictMixin):
+    """Sliding-window tiling.
+
+    Attributes:
+        tile_size: square tile side in pixels, a multiple of 32.
+        overlap: pixels shared by neighbouring tiles, 0 <= overlap < tile_size.
+        blending: how overlapping predictions are averaged: ``uniform`` or ``gaussian``
+            (centre-weighted, damps tile-border artefacts).
+        skip_outside_fov: skip tiles that hold no field-of-view pixel.
+    """
+
+    tile_size: int = 64
+    overlap: int = 0
+    blending: Blending = "uniform"
+    skip_outside_fov: bool = True
+
+    def __post_init__(self) -> None:
+        if self.tile_size < MULTIPLE or self.tile_size % MULTIPLE:
+            raise ConfigError(
+                f"tile size {self.tile_size}: must be a positive multiple of {MULTIPLE} "
+                "(the network halves the resolution five times); try 64, 128 or 256"
+            )
+        if not 0 <= self.overlap < self.tile_size:
+            raise ConfigError(
+                f"overlap {self.overlap}: must be >= 0 and smaller than the tile size {self.tile_size}"
+            )
+        if self.blending not in ("uniform", "gaussian"):
+            raise ConfigError(f"blending {self.blending!r}: use 'uniform' or 'gaussian'")
+
+
+@dataclass(frozen=True)
+class ModelConfig(_DictMixin):
+    """UNet++ / VGG16-BN architecture.
+
+    Attributes:
+        width: channel multiplier; 1.0 is the paper (64, 128, 256, 512, 512).
+        in_channels: image channels (3 for RGB).
+        num_classes: output classes (6: background, fundus, MA, HE, EX, SE).
+    """
+
+    width: float = 1.0
+    in_channels: int = 3
+    num_classes: int = NUM_CLASSES
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.width <= 4.0:
+            raise ConfigError(f"model width {self.width}: use a value in (0, 4], e.g. 1.0 or 0.25")
+        if self.in_channels < 1 or self.num_classes < 2:
+            raise ConfigError(
+                f"model in_channels={self.in_channels}, num_classes={self.num_classes}: "
+                "need at least 1 input channel and 2 classes"
+            )
+
+    @property
+    def stage_channels(self) -> tuple[int, ...]:
+        """Channels of the five encoder stages, scaled by ``width`` (at least 8 each)."""
+        return tuple(max(8, round(c * self.width)) for c in (64, 128, 256, 512, 512))
+
+
+@dataclass(frozen=True)
+class InferenceConfig(_DictMixin):
+    """How a trained model is applied to a whole photograph.
+
+    Attributes:
+        tiling: tile size, overlap and blending used at inference (the network is fully
+            convolutional, so this may differ from the training tile size).
+        batch_size: tiles per forward pass; ``None`` = automatic (a pixel budget per
+            batch that suits the device's caches); halved automatically on out-of-memory.
+        device: ``auto`` (CUDA, then Apple MPS, then CPU) or a torch device string.
+        precision: ``auto`` picks bf16 where the hardware runs it fast, else fp32.
+        channels_last: ``None`` = automatic (on with reduced precision).
+        head: deep-supervision output used: ``"1"``..``"4"`` or ``"mean"`` of all four.
+    """
+
+    tiling: TilingConfig = TilingConfig(tile_size=256, overlap=32, blending="gaussian")
+    batch_size: int | None = None
+    device: str = "auto"
+    precision: Precision = "auto"
+    channels_last: bool | None = None
+    head: HeadChoice = "4"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.tiling, dict):
+            object.__setattr__(self, "tiling", TilingConfig.from_dict(self.tiling))
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ConfigError(f"batch size {self.batch_size}: must be at least 1")
+        if self.precision not in ("auto", "fp32", "bf16", "fp16"):
+            raise ConfigError(f"precision {self.precision!r}: use auto, fp32, bf16 or fp16")
+        if str(self.head) not in ("mean", "1", "2", "3", "4"):
+            raise ConfigError(f"head {self.head!r}: use 1, 2, 3, 4 or mean")
+        object.__setattr__(self, "head", str(self.head))

@@ -1,0 +1,73 @@
+"""The lesion catalogue and the six training classes.
+
+Label priority where lesion masks overlap (the paper does not say): the lesion with the
+fewest pixels in IDRiD wins, so that the rarest, smallest findings are never absorbed by a
+larger neighbour. MA (a few pixels each, the first clinical sign of DR) > SE > HE > EX.
+Reasoning: one overlapping pixel is a large fraction of a microaneurysm but a negligible
+fraction of a haemorrhage or an exudate cluster; see docs/decisions.md for the measured
+overlaps on IDRiD.
+"""
+
+from __future__ import annotations
+
+from enum import Enum, IntEnum
+
+
+class Lesion(Enum):
+    """A scored diabetic-retinopathy lesion type.
+
+    Attributes:
+        code: short code used in file names (IDRiD convention), e.g. ``"MA"``.
+        title: human-readable name.
+        colour: default display colour, RGB uint8, from the Okabe-Ito colour-blind-safe
+            palette.
+        priority: label priority where masks overlap; higher wins.
+    """
+
+    MA = ("MA", "Microaneurysm", (230, 159, 0), 4)
+    HE = ("HE", "Haemorrhage", (213, 94, 0), 2)
+    EX = ("EX", "Hard exudate", (86, 180, 233), 1)
+    SE = ("SE", "Soft exudate", (0, 158, 115), 3)
+
+    def __init__(self, code: str, title: str, colour: tuple[int, int, int], priority: int):
+        self.code = code
+        self.title = title
+        self.colour = colour
+        self.priority = priority
+
+    @classmethod
+    def from_code(cls, code: str) -> Lesion:
+        """Return the lesion for a code such as ``"ma"`` or ``"EX"`` (case-insensitive)."""
+        try:
+            return cls[code.strip().upper()]
+        except KeyError:
+            valid = ", ".join(lesion.code for lesion in cls)
+            raise ValueError(f"unknown lesion code {code!r}; expected one of {valid}") from None
+
+
+#: The scored lesions in the fixed order used by every L x H x W array in the project.
+LESIONS: tuple[Lesion, ...] = (Lesion.MA, Lesion.HE, Lesion.EX, Lesion.SE)
+
+
+class TrainingClass(IntEnum):
+    """The six classes of the multi-class label map (values are label indices)."""
+
+    BACKGROUND = 0  # black border outside the field of view
+    FUNDUS = 1  # every fundus pixel that is not a lesion ("other")
+    MA = 2
+    HE = 3
+    EX = 4
+    SE = 5
+
+    @classmethod
+    def for_lesion(cls, lesion: Lesion) -> TrainingClass:
+        """The label index of a lesion."""
+        return cls[lesion.name]
+
+
+CLASS_NAMES: tuple[str, ...] = tuple(c.name for c in TrainingClass)
+NUM_CLASSES = len(TrainingClass)
+
+#: Lesions ordered from lowest to highest priority: painting them in this order leaves
+#: the highest-priority lesion on top.
+PAINT_ORDER: tuple[Lesion, ...] = tuple(sorted(LESIONS, key=lambda lesion: lesion.priority))

@@ -1,0 +1,1 @@
+"""Bundled assets (models, sample images); located through ``core.paths``."""

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from core.checkpoint import FORMAT_NAME, CheckpointMeta, load_checkpoint, save_checkpoint
+from core.config import ModelConfig
+from core.errors import CheckpointError
+from core.model import UNetPlusPlus
+
+
+def test_round_trip_keeps_weights_and_metadata(tmp_path: Path, tiny_model: UNetPlusPlus) -> None:
+    meta = CheckpointMeta(
+        name="t",
+        model=tiny_model.config,
+        trained=True,
+        default_thresholds={"MA": 0.3, "HE": 0.4, "EX": 0.5, "SE": 0.6},
+        metrics={"aupr": {"MA": 0.41}},
+        training_data="IDRiD 40/14",
+    )
+    path = save_checkpoint(tmp_path / "m.safetensors", tiny_model, meta, dtype=torch.float32)
+    loaded = load_checkpoint(path)
+    assert loaded.meta.default_thresholds["SE"] == 0.6 and loaded.meta.metrics == {"aupr": {"MA": 0.41}}
+    assert loaded.meta.created and loaded.meta.software.startswith("lesionlens")
+    assert len(loaded.sha256) == 64
+    for name, tensor in tiny_model.state_dict().items():
+        assert torch.equal(loaded.model.state_dict()[name], tensor), name
+    assert not loaded.model.training
+
+
+def test_fp16_storage_halves_size_and_stays_close(tmp_path: Path, tiny_model: UNetPlusPlus) -> None:
+    meta = CheckpointMeta(name="t", model=tiny_model.config)
+    full = save_checkpoint(tmp_path / "full.safetensors", tiny_model, meta, dtype=torch.float32)
+    half = save_checkpoint(tmp_path / "half.safetensors", tiny_model, meta, dtype=torch.float16)
+    assert half.stat().st_size < 0.6 * full.stat().st_size
+    x = torch.randn(1, 3, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(
+            load_checkpoint(half).model.predict(x), tiny_model.predict(x), atol=2e-3, rtol=0
+        )
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="model file not found"):
+        load_checkpoint(tmp_path / "none.safetensors")
+
+
+def test_not_safetensors(tmp_path: Path) -> None:
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(b"\x00" * 100)
+    with pytest.raises(CheckpointError, match="not a readable safetensors model"):
+        load_checkpoint(path)
+
+
+def test_truncated_file(tmp_path: Path, tiny_checkpoint: Path) -> None:
+    data = tiny_checkpoint.read_bytes()
+    path = tmp_path / "cut.safetensors"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match=r"cut\.safetensors: not a readable safetensors model"):
+        load_checkpoint(path)
+
+
+def test_foreign_safetensors(tmp_path: Path) -> None:
+    save_file({"w": torch.zeros(2)}, str(tmp_path / "other.safetensors"))
+    with pytest.raises(CheckpointError, match="without LesionLens metadata"):
+        load_checkpoint(tmp_path / "other.safetensors")
+
+
+def test_pickle_is_never_executed(tmp_path: Path) -> None:
+    marker = tmp_path / "executed"
+
+    class Exploit:
+        def __reduce__(self):
+            return (Path.touch, (marker,))
+
+    path = tmp_path / "evil.safetensors"
+    path.write_bytes(pickle.dumps(Exploit()))
+    with pytest.raises(CheckpointError):
+        load_checkpoint(path)
+    assert not marker.exists()
+
+
+def _with_header(tmp_path: Path, model: UNetPlusPlus, header: dict[str, str]) -> Path:
+    path = tmp_path / "h.safetensors"
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path), metadata=header)
+    return path
+
+
+def test_newer_format_version(tmp_path: Path, tiny_model: UNetPlusPlus) -> None:
+    meta = json.dumps(CheckpointMeta(name="t", model=tiny_model.config).to_dict())
+    path = _with_header(
+        tmp_path, tiny_model, {"format": FORMAT_NAME, "format_version": "99", "lesionlens": meta}
+    )
+    with pytest.raises(CheckpointError, match="newer than this LesionLens supports"):
+        load_checkpoint(path)
+
+
+def test_damaged_metadata(tmp_path: Path, tiny_model: UNetPlusPlus) -> None:
+    path = _with_header(
+        tmp_path, tiny_model, {"format": FORMAT_NAME, "format_version": "1", "lesionlens": "{"}
+    )
+    with pytest.raises(CheckpointError, match="damaged LesionLens metadata"):
+        load_checkpoint(path)
+
+
+def test_other_task_classes(tmp_path: Path, tiny_model: UNetPlusPlus) -> None:
+    meta = CheckpointMeta(name="t", model=tiny_model.config, classes=("A", "B", "C", "D", "E", "F")).to_dict()
+    header = {"format": FORMAT_NAME, "format_version": "1", "lesionlens": json.dumps(meta)}
+    with pytest.raises(CheckpointError, match="trained for another task"):
+        load_checkpoint(_with_header(tmp_path, tiny_model, header))
+
+
+def test_weights_that_do_not_fit_the_declared_width(tmp_path: Path, tiny_model: UNetPlusPlus) -> None:
+    meta = CheckpointMeta(name="t", model=ModelConfig(width=0.25)).to_dict()
+    header = {"format": FORMAT_NAME, "format_version": "1", "lesionlens": json.dumps(meta)}
+    with pytest.raises(CheckpointError, match="weights do not fit a width-0.25 UNet"):
+        load_checkpoint(_with_header(tmp_path, tiny_model, header))
+
+
+def test_builtin_model_loads_and_says_it_is_untrained() -> None:
+    from core.paths import default_model_path
+
+    loaded = load_checkpoint(default_model_path())
+    assert loaded.meta.trained is False
+    assert "not for diagnosis" in loaded.meta.notes.lower()
+    assert loaded.meta.model.width == 0.25

@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from core.config import InferenceConfig, TilingConfig
+from core.errors import LesionLensError
+from core.fov import detect_fov
+from core.inference import (
+    InferenceProgress,
+    LesionProbabilities,
+    Predictor,
+    probability_to_level,
+    resolve_device,
+    resolve_precision,
+)
+from core.lesions import LESIONS, Lesion
+
+
+def _predictor(
+    loaded, tile: int = 64, overlap: int = 16, batch: int = 4, precision: str = "fp32", head: str = "4"
+) -> Predictor:
+    config = InferenceConfig(
+        tiling=TilingConfig(tile, overlap, "gaussian"),
+        batch_size=batch,
+        device="cpu",
+        precision=precision,
+        head=head,
+    )  # type: ignore[arg-type]
+    return Predictor.from_loaded(loaded, config)
+
+
+def test_maps_have_the_photograph_size_and_zero_outside_fov(tiny_loaded, small_fundus) -> None:
+    result = _predictor(tiny_loaded).predict(small_fundus.image)
+    assert isinstance(result, LesionProbabilities)
+    assert result.probs.shape == (4, 240, 360) and result.probs.dtype == np.uint8
+    assert not result.probs[:, ~result.fov.mask].any()
+    assert result.probs[:, result.fov.mask].any()
+    assert result[Lesion.EX].shape == (240, 360)
+    assert result.as_float(Lesion.MA).max() <= 1.0
+
+
+def test_single_tile_equals_a_direct_forward_pass(tiny_loaded) -> None:
+    """Normalisation, channel mapping, crop and uncrop checked against the bare model."""
+    from core.synthetic import synth_fundus
+
+    image = synth_fundus(100, 120, seed=2, clip_fov=False).image
+    fov = detect_fov(image)
+    result = _predictor(tiny_loaded, tile=128, overlap=0).predict(image, fov=fov)
+    crop = fov.crop(image)
+    padded = np.zeros((128, 128, 3), np.uint8)
+    padded[: crop.shape[0], : crop.shape[1]] = crop
+    meta = tiny_loaded.meta
+    x = (
+        torch.from_numpy(padded).permute(2, 0, 1)[None].float() / 255
+        - torch.tensor(meta.mean).view(1, 3, 1, 1)
+    ) / torch.tensor(meta.std).view(1, 3, 1, 1)
+    with torch.no_grad():
+        probs = tiny_loaded.model.predict(x)[0, 2:6, : crop.shape[0], : crop.shape[1]].numpy()
+    expected = np.clip(probs * 255 + 0.5, 0, 255).astype(np.uint8) * fov.crop(fov.mask)
+    got = fov.crop_channels_first(result.probs)
+    assert np.abs(got.astype(int) - expected).max() <= 1  # fused BN rounding
+
+
+def test_progress_counts_up_to_the_total(tiny_loaded, small_fundus) -> None:
+    seen: list[InferenceProgress] = []
+    _predictor(tiny_loaded, batch=3).predict(small_fundus.image, on_progress=seen.append)
+    assert seen[0].done == 0 and seen[-1].done == seen[-1].total > 0
+    assert [p.done for p in seen] == sorted(p.done for p in seen)
+    assert seen[-1].fraction == 1.0
+
+
+def test_closing_the_generator_stops_the_work(tiny_loaded, small_fundus, monkeypatch) -> None:
+    predictor = _predictor(tiny_loaded, batch=1)
+    calls = []
+    original = predictor._forward
+    monkeypatch.setattr(predictor, "_forward", lambda tiles: calls.append(len(tiles)) or original(tiles))
+    generator = predictor.iter_predict(small_fundus.image)
+    next(generator)
+    next(generator)
+    generator.close()
+    assert len(calls) == 1
+    with pytest.raises(StopIteration):
+        next(generator)
+
+
+def test_batches_never_hold_more_than_batch_size_tiles(tiny_loaded, small_fundus, monkeypatch) -> None:
+    predictor = _predictor(tiny_loaded, batch=5)
+    sizes = []
+    original = predictor._forward
+    monkeypatch.setattr(predictor, "_forward", lambda tiles: sizes.append(len(tiles)) or original(tiles))
+    predictor.predict(small_fundus.image)
+    assert max(sizes) <= 5 and len(sizes) > 1
+
+
+def test_out_of_memory_retries_with_smaller_batches(tiny_loaded, small_fundus, monkeypatch) -> None:
+    reference = _predictor(tiny_loaded, batch=8).predict(small_fundus.image)
+    predictor = _predictor(tiny_loaded, batch=8)
+    original = predictor._forward
+
+    def limited(tiles: np.ndarray) -> np.ndarray:
+        if len(tiles) > 2:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return original(tiles)
+
+    monkeypatch.setattr(predictor, "_forward", limited)
+    result = predictor.predict(small_fundus.image)
+    assert predictor.batch_size == 2
+    np.testing.assert_array_equal(result.probs, reference.probs)
+
+
+def test_out_of_memory_with_one_tile_is_a_clear_error(tiny_loaded, small_fundus, monkeypatch) -> None:
+    predictor = _predictor(tiny_loaded, batch=2)
+
+    def always(tiles: np.ndarray) -> np.ndarray:
+        raise torch.OutOfMemoryError("CUDA out of memory")
+
+    monkeypatch.setattr(predictor, "_forward", always)
+    with pytest.raises(LesionLensError, match="out of memory on cpu even with one 64-px tile"):
+        predictor.predict(small_fundus.image)
+
+
+def test_other_runtime_errors_are_not_swallowed(tiny_loaded, small_fundus, monkeypatch) -> None:
+    predictor = _predictor(tiny_loaded)
+    monkeypatch.setattr(predictor, "_forward", lambda tiles: (_ for _ in ()).throw(RuntimeError("shape bug")))
+    with pytest.raises(RuntimeError, match="shape bug"):
+        predictor.predict(small_fundus.image)
+
+
+def test_bf16_stays_close_to_fp32(tiny_loaded, small_fundus) -> None:
+    fp32 = _predictor(tiny_loaded).predict(small_fundus.image).probs.astype(int)
+    bf16 = _predictor(tiny_loaded, precision="bf16").predict(small_fundus.image).probs.astype(int)
+    assert np.abs(fp32 - bf16).mean() < 2.0
+    assert np.abs(fp32 - bf16).max() <= 40
+
+
+def test_model_is_not_modified_by_the_predictor(tiny_loaded) -> None:
+    before = {k: v.clone() for k, v in tiny_loaded.model.state_dict().items()}
+    _predictor(tiny_loaded)
+    after = tiny_loaded.model.state_dict()
+    assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_wrong_image_type_is_refused(tiny_loaded) -> None:
+    with pytest.raises(ValueError, match="H x W x 3 uint8"):
+        next(_predictor(tiny_loaded).iter_predict(np.zeros((64, 64), np.uint8)))
+
+
+def test_device_and_precision_resolution() -> None:
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type in ("cpu", "cuda", "mps")
+    if not torch.cuda.is_available():
+        with pytest.raises(LesionLensError, match="no CUDA GPU"):
+            resolve_device("cuda")
+    with pytest.raises(LesionLensError, match="not a valid torch device"):
+        resolve_device("gpu0")
+    cpu = torch.device("cpu")
+    assert resolve_precision("fp32", cpu) == torch.float32
+    assert resolve_precision("auto", cpu) in (torch.float32, torch.bfloat16)
+
+
+@pytest.mark.parametrize(("threshold", "level"), [(0.0, 0), (0.5, 128), (1.0, 255), (128 / 255, 128)])
+def test_probability_threshold_to_uint8_level(threshold: float, level: int) -> None:
+    assert probability_to_level(threshold) == level
+
+
+def test_mask_uses_greater_or_equal(tiny_loaded) -> None:
+    probs = np.zeros((4, 2, 2), np.uint8)
+    probs[LESIONS.index(Lesion.HE)] = [[127, 128], [200, 0]]
+    fake = LesionProbabilities(probs=probs, fov=None)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(fake.mask(Lesion.HE, 0.5), [[False, True], [True, False]])

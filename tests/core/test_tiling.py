@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.config import TilingConfig
+from core.tiling import Stitcher, TileGrid, blending_weights, tile_starts
+
+
+@given(length=st.integers(1, 700), tile=st.sampled_from([32, 64, 96, 128]), data=st.data())
+def test_tile_starts_cover_evenly(length: int, tile: int, data: st.DataObject) -> None:
+    overlap = data.draw(st.integers(0, tile - 1))
+    starts = tile_starts(length, tile, overlap)
+    assert starts[0] == 0
+    assert starts[-1] == max(0, length - tile)
+    steps = np.diff(starts)
+    assert (steps <= tile - overlap).all()  # never less overlap than asked
+    assert (steps > 0).all()
+    if len(steps):
+        assert steps.max() - steps.min() <= 1  # evenly spread
+
+
+def _identity_stitch(image: np.ndarray, config: TilingConfig) -> np.ndarray:
+    grid = TileGrid(image.shape[:2], config)
+    stitcher = Stitcher(image.shape[:2], image.shape[2], config.tile_size, config.blending)
+    for box in grid:
+        stitcher.add(box, np.moveaxis(grid.extract(image, box), -1, 0).astype(np.float32))
+    return np.moveaxis(stitcher.finalize(), 0, -1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    height=st.integers(1, 300),
+    width=st.integers(1, 300),
+    tile=st.sampled_from([32, 64, 128, 256]),
+    blending=st.sampled_from(["uniform", "gaussian"]),
+    data=st.data(),
+)
+def test_identity_predictor_reconstructs_input(
+    height: int, width: int, tile: int, blending: str, data: st.DataObject
+) -> None:
+    overlap = data.draw(st.integers(0, tile - 1))
+    image = np.random.default_rng(height * 1000 + width).random((height, width, 2), dtype=np.float32)
+    config = TilingConfig(tile_size=tile, overlap=overlap, blending=blending, skip_outside_fov=False)
+    np.testing.assert_allclose(_identity_stitch(image, config), image, rtol=1e-5, atol=1e-5)
+
+
+def test_tiles_outside_fov_are_skipped() -> None:
+    fov = np.zeros((256, 256), bool)
+    fov[:64, :64] = True
+    grid = TileGrid((256, 256), TilingConfig(64, 0), fov)
+    assert grid.total_tiles == 16 and len(grid) == 1 and grid.boxes == [(0, 0, 64, 64)]
+    everything = TileGrid((256, 256), TilingConfig(64, 0, skip_outside_fov=False), fov)
+    assert len(everything) == 16
+
+
+def test_a_single_fov_pixel_keeps_its_tile() -> None:
+    fov = np.zeros((128, 128), bool)
+    fov[127, 127] = True
+    assert TileGrid((128, 128), TilingConfig(64, 0), fov).boxes == [(64, 64, 128, 128)]
+
+
+def test_tile_larger_than_image_is_zero_padded() -> None:
+    image = np.ones((20, 30, 3), np.uint8)
+    grid = TileGrid((20, 30), TilingConfig(64, 0))
+    assert grid.boxes == [(0, 0, 64, 64)]
+    tile = grid.extract(image, grid.boxes[0])
+    assert tile.shape == (64, 64, 3) and tile.sum() == 20 * 30 * 3
+
+
+def test_uncovered_pixels_are_zero() -> None:
+    stitcher = Stitcher((64, 128), 1, 64, "uniform")
+    stitcher.add((0, 0, 64, 64), np.full((1, 64, 64), 0.7, np.float32))
+    out = stitcher.finalize()
+    assert np.allclose(out[0, :, :64], 0.7) and not out[0, :, 64:].any()
+
+
+def test_gaussian_weights_favour_the_centre() -> None:
+    weights = blending_weights(64, "gaussian")
+    assert weights.max() == pytest.approx(1.0) and weights.min() >= 1e-3
+    assert weights[32, 32] > weights[32, 8] > weights[32, 0]
+    assert not weights.flags.writeable
+
+
+def test_gaussian_blending_prefers_tile_centres() -> None:
+    # Two overlapping tiles disagree; the pixel near the first tile's centre follows it.
+    stitcher = Stitcher((64, 96), 1, 64, "gaussian")
+    stitcher.add((0, 0, 64, 64), np.zeros((1, 64, 64), np.float32))
+    stitcher.add((0, 32, 64, 96), np.ones((1, 64, 64), np.float32))
+    out = stitcher.finalize()[0]
+    assert out[32, 34] < 0.5 < out[32, 62]
