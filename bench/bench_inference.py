@@ -112,7 +112,7 @@ def run_one(name: str, spec: dict, image_path: Path) -> dict:
         result["cold_s"] = _naive_once(loaded, image_path, out_dir)
         result["warm_s"] = None
     else:
-        tiling = TilingConfig(spec.get("tile", 256), spec.get("overlap", 32), "gaussian")
+        tiling = TilingConfig(spec.get("tile", 256), spec.get("overlap", 32), "smooth")
         config = InferenceConfig(
             tiling=tiling,
             batch_size=None,
@@ -209,7 +209,7 @@ def _table(results: list[dict], image: str, machine: str, command: str) -> str:
         "warm = the second image with the same predictor, as in a GUI session or a folder run. "
         "Speed-up = naive baseline of the same width / warm time (cold where only one run was made). "
         "Model Mpx = tiles x tile area actually run through the network. Engine rows use 256-px "
-        "tiles, Gaussian blending, automatic batch, BN folded; overlap 32 unless named. The naive "
+        "tiles, smooth blending, automatic batch, BN folded; overlap 32 unless named. The naive "
         "baseline: 64x64 tiles one at a time, fp32, no batching, no FOV skipping, unfused. Models are "
         "randomly initialised (speed does not depend on the weights).",
         "",

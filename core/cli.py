@@ -66,7 +66,7 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
         "--tile", type=int, default=None, help="inference tile size, multiple of 32 (default: model's)"
     )
     p.add_argument("--overlap", type=int, default=None, help="tile overlap in pixels (default: model's)")
-    p.add_argument("--blending", default="gaussian", choices=["gaussian", "uniform"])
+    p.add_argument("--blending", default="smooth", choices=["smooth", "uniform"])
     p.add_argument("--batch", type=int, default=None, help="tiles per forward pass (default: automatic)")
     p.add_argument(
         "--head", default="4", choices=["1", "2", "3", "4", "mean"], help="deep-supervision output"

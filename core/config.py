@@ -10,7 +10,7 @@ from core.lesions import NUM_CLASSES
 
 T = TypeVar("T")
 
-Blending = Literal["uniform", "gaussian"]
+Blending = Literal["uniform", "smooth"]
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
 HeadChoice = Literal["mean", "1", "2", "3", "4"]
 
@@ -66,8 +66,9 @@ class TilingConfig(_DictMixin):
     Attributes:
         tile_size: square tile side in pixels, a multiple of 32.
         overlap: pixels shared by neighbouring tiles, 0 <= overlap < tile_size.
-        blending: how overlapping predictions are averaged: ``uniform`` or ``gaussian``
-            (centre-weighted, damps tile-border artefacts).
+        blending: how overlapping predictions are averaged: ``uniform`` or ``smooth``
+            (each tile's weight rises from ~0 at its edge to 1 across the overlap, so
+            tile seams fade in instead of stepping).
         skip_outside_fov: skip tiles that hold no field-of-view pixel.
     """
 
@@ -86,8 +87,8 @@ class TilingConfig(_DictMixin):
             raise ConfigError(
                 f"overlap {self.overlap}: must be >= 0 and smaller than the tile size {self.tile_size}"
             )
-        if self.blending not in ("uniform", "gaussian"):
-            raise ConfigError(f"blending {self.blending!r}: use 'uniform' or 'gaussian'")
+        if self.blending not in ("uniform", "smooth"):
+            raise ConfigError(f"blending {self.blending!r}: use 'uniform' or 'smooth'")
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ class InferenceConfig(_DictMixin):
         head: deep-supervision output used: ``"1"``..``"4"`` or ``"mean"`` of all four.
     """
 
-    tiling: TilingConfig = TilingConfig(tile_size=256, overlap=32, blending="gaussian")
+    tiling: TilingConfig = TilingConfig(tile_size=256, overlap=32, blending="smooth")
     batch_size: int | None = None
     device: str = "auto"
     precision: Precision = "auto"

@@ -234,7 +234,9 @@ class Predictor:
         crop_mask = fov.crop(fov.mask)
         tiling = self.config.tiling
         grid = TileGrid(cropped.shape[:2], tiling, crop_mask)
-        stitcher = Stitcher(cropped.shape[:2], len(LESIONS), tiling.tile_size, tiling.blending)
+        stitcher = Stitcher(
+            cropped.shape[:2], len(LESIONS), tiling.tile_size, tiling.blending, tiling.overlap
+        )
         done = 0
         yield InferenceProgress(done, len(grid))
         for boxes, tiles in self._batches(grid, cropped):

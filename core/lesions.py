@@ -2,10 +2,9 @@
 
 Label priority where lesion masks overlap (the paper does not say): the lesion with the
 fewest pixels in IDRiD wins, so that the rarest, smallest findings are never absorbed by a
-larger neighbour. MA (a few pixels each, the first clinical sign of DR) > SE > HE > EX.
-Reasoning: one overlapping pixel is a large fraction of a microaneurysm but a negligible
-fraction of a haemorrhage or an exudate cluster; see docs/decisions.md for the measured
-overlaps on IDRiD.
+larger neighbour: MA > SE > EX > HE (IDRiD training masks: MA 0.70 M, SE 1.25 M,
+EX 5.32 M, HE 6.50 M pixels). One overlapping pixel is a large fraction of a microaneurysm
+but a negligible fraction of a haemorrhage; see docs/method.md for the measured overlaps.
 """
 
 from __future__ import annotations
@@ -25,8 +24,8 @@ class Lesion(Enum):
     """
 
     MA = ("MA", "Microaneurysm", (230, 159, 0), 4)
-    HE = ("HE", "Haemorrhage", (213, 94, 0), 2)
-    EX = ("EX", "Hard exudate", (86, 180, 233), 1)
+    HE = ("HE", "Haemorrhage", (213, 94, 0), 1)
+    EX = ("EX", "Hard exudate", (86, 180, 233), 2)
     SE = ("SE", "Soft exudate", (0, 158, 115), 3)
 
     def __init__(self, code: str, title: str, colour: tuple[int, int, int], priority: int):

@@ -99,20 +99,19 @@ def _box_sum(integral: np.ndarray, box: Box, shape: tuple[int, int]) -> int:
 
 
 @lru_cache(maxsize=8)
-def blending_weights(tile_size: int, blending: Blending) -> np.ndarray:
-    """tile x tile float32 weights: ones, or a centred Gaussian (sigma = tile / 8).
+def blending_weights(tile_size: int, blending: Blending, overlap: int) -> np.ndarray:
+    """tile x tile float32 weights in (0, 1].
 
-    The Gaussian is scaled to a maximum of 1 and floored at 1e-3 so every pixel counts.
-    The returned array is read-only (it is cached and shared).
+    ``uniform``: ones. ``smooth``: separable raised-cosine ramps, ~0 at the tile edge
+    rising to 1 at ``overlap`` pixels inside, so overlapping tiles cross-fade without a
+    step. The returned array is read-only (it is cached and shared).
     """
-    if blending == "uniform":
+    if blending == "uniform" or overlap == 0:
         weights = np.ones((tile_size, tile_size), np.float32)
     else:
-        centre = (tile_size - 1) / 2.0
-        sigma = tile_size / 8.0
-        axis = np.exp(-0.5 * ((np.arange(tile_size) - centre) / sigma) ** 2)
+        to_edge = np.minimum(np.arange(tile_size), np.arange(tile_size)[::-1]) + 0.5
+        axis = np.where(to_edge < overlap, 0.5 - 0.5 * np.cos(np.pi * to_edge / overlap), 1.0)
         weights = np.outer(axis, axis).astype(np.float32)
-        weights = np.maximum(weights / weights.max(), 1e-3).astype(np.float32)
     weights.setflags(write=False)
     return weights
 
@@ -124,15 +123,18 @@ class Stitcher:
         shape: (H, W) of the tiled image.
         channels: number of channels C of each tile prediction.
         tile_size: side of the tiles that will be added.
-        blending: ``uniform`` or ``gaussian`` weights.
+        blending: ``uniform`` or ``smooth`` weights.
+        overlap: the tiles' overlap in pixels (the length of the smooth ramps).
 
     Memory: (C + 1) x H x W float32.
     """
 
-    def __init__(self, shape: tuple[int, int], channels: int, tile_size: int, blending: Blending) -> None:
+    def __init__(
+        self, shape: tuple[int, int], channels: int, tile_size: int, blending: Blending, overlap: int = 0
+    ) -> None:
         self.shape = shape
         self.channels = channels
-        self._weights = blending_weights(tile_size, blending)
+        self._weights = blending_weights(tile_size, blending, overlap)
         self._sum = np.zeros((channels, *shape), np.float32)
         self._weight = np.zeros(shape, np.float32)
 

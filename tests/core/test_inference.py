@@ -22,7 +22,7 @@ def _predictor(
     loaded, tile: int = 64, overlap: int = 16, batch: int = 4, precision: str = "fp32", head: str = "4"
 ) -> Predictor:
     config = InferenceConfig(
-        tiling=TilingConfig(tile, overlap, "gaussian"),
+        tiling=TilingConfig(tile, overlap, "smooth"),
         batch_size=batch,
         device="cpu",
         precision=precision,

@@ -13,7 +13,7 @@ def test_six_classes_in_documented_order() -> None:
 
 def test_priority_puts_microaneurysms_on_top() -> None:
     assert PAINT_ORDER[-1] is Lesion.MA
-    assert PAINT_ORDER[0] is Lesion.EX
+    assert PAINT_ORDER == (Lesion.HE, Lesion.EX, Lesion.SE, Lesion.MA)
     assert len({lesion.priority for lesion in LESIONS}) == 4
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,7 +23,7 @@ def test_tile_starts_cover_evenly(length: int, tile: int, data: st.DataObject) -
 
 def _identity_stitch(image: np.ndarray, config: TilingConfig) -> np.ndarray:
     grid = TileGrid(image.shape[:2], config)
-    stitcher = Stitcher(image.shape[:2], image.shape[2], config.tile_size, config.blending)
+    stitcher = Stitcher(image.shape[:2], image.shape[2], config.tile_size, config.blending, config.overlap)
     for box in grid:
         stitcher.add(box, np.moveaxis(grid.extract(image, box), -1, 0).astype(np.float32))
     return np.moveaxis(stitcher.finalize(), 0, -1)
@@ -35,7 +34,7 @@ def _identity_stitch(image: np.ndarray, config: TilingConfig) -> np.ndarray:
     height=st.integers(1, 300),
     width=st.integers(1, 300),
     tile=st.sampled_from([32, 64, 128, 256]),
-    blending=st.sampled_from(["uniform", "gaussian"]),
+    blending=st.sampled_from(["uniform", "smooth"]),
     data=st.data(),
 )
 def test_identity_predictor_reconstructs_input(
@@ -77,17 +76,22 @@ def test_uncovered_pixels_are_zero() -> None:
     assert np.allclose(out[0, :, :64], 0.7) and not out[0, :, 64:].any()
 
 
-def test_gaussian_weights_favour_the_centre() -> None:
-    weights = blending_weights(64, "gaussian")
-    assert weights.max() == pytest.approx(1.0) and weights.min() >= 1e-3
-    assert weights[32, 32] > weights[32, 8] > weights[32, 0]
+def test_smooth_weights_ramp_over_the_overlap() -> None:
+    weights = blending_weights(64, "smooth", 16)
+    assert weights[32, 32] == 1.0 and weights.min() > 0
+    edge_to_centre = weights[32, :17]
+    assert (np.diff(edge_to_centre) > 0).all() and edge_to_centre[0] < 0.01
     assert not weights.flags.writeable
+    assert (blending_weights(64, "smooth", 0) == 1).all()
 
 
-def test_gaussian_blending_prefers_tile_centres() -> None:
-    # Two overlapping tiles disagree; the pixel near the first tile's centre follows it.
-    stitcher = Stitcher((64, 96), 1, 64, "gaussian")
+def test_smooth_blending_cross_fades_without_a_step() -> None:
+    """Two tiles that disagree (0 and 1) cross-fade monotonically across their overlap."""
+    stitcher = Stitcher((64, 96), 1, 64, "smooth", overlap=32)
     stitcher.add((0, 0, 64, 64), np.zeros((1, 64, 64), np.float32))
     stitcher.add((0, 32, 64, 96), np.ones((1, 64, 64), np.float32))
-    out = stitcher.finalize()[0]
-    assert out[32, 34] < 0.5 < out[32, 62]
+    row = stitcher.finalize()[0, 32]
+    assert (row[:32] == 0).all() and (row[64:] == 1).all()
+    ramp = row[32:64]
+    assert (np.diff(ramp) > 0).all()
+    assert np.abs(np.diff(row)).max() < 0.1  # no step anywhere
