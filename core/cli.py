@@ -98,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     _add_predict(sub)
     _add_synth(sub)
+    from core.cli_data import add_commands
+
+    add_commands(sub)
     info = sub.add_parser("info", help="describe a model file")
     info.add_argument("model", type=Path, nargs="?", default=None)
     return parser
@@ -200,7 +203,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s")
-    commands = {"predict": run_predict, "synth": run_synth, "info": run_info}
+    from core.cli_data import run_dataset, run_evaluate, run_train
+
+    commands = {
+        "predict": run_predict,
+        "synth": run_synth,
+        "info": run_info,
+        "dataset": run_dataset,
+        "train": run_train,
+        "evaluate": run_evaluate,
+    }
     try:
         if args.command is None:
             return run_default()

@@ -14,7 +14,7 @@ Blending = Literal["uniform", "smooth"]
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
 HeadChoice = Literal["mean", "1", "2", "3", "4"]
 
-MULTIPLE = 32  # network input sides must be multiples of this (METHOD.md, step 5)
+MULTIPLE = 32  # tile sides must be multiples of this (METHOD.md, step 5)
 
 
 def _from_dict(cls: type[T], data: dict[str, Any]) -> T:
@@ -81,7 +81,7 @@ class TilingConfig(_DictMixin):
         if self.tile_size < MULTIPLE or self.tile_size % MULTIPLE:
             raise ConfigError(
                 f"tile size {self.tile_size}: must be a positive multiple of {MULTIPLE} "
-                "(the network halves the resolution five times); try 64, 128 or 256"
+                "as the method requires; try 64, 128 or 256"
             )
         if not 0 <= self.overlap < self.tile_size:
             raise ConfigError(

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Generator, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -24,6 +25,7 @@ from core.model import UNetPlusPlus, fuse_batchnorm
 from core.tiling import Stitcher, TileGrid
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _LESION_CHANNELS = [int(TrainingClass.for_lesion(lesion)) for lesion in LESIONS]
 #: Pixels per batch when the batch size is automatic. On CPUs, small batches stay in cache:
@@ -72,6 +74,30 @@ class LesionProbabilities:
     def mask(self, lesion: Lesion, threshold: float) -> np.ndarray:
         """H x W bool: probability >= threshold (threshold in 0..1)."""
         return self[lesion] >= probability_to_level(threshold)
+
+
+@dataclass(frozen=True)
+class HeadProbabilities:
+    """All four deep-supervision outputs at once (for validation and evaluation).
+
+    Attributes:
+        probs: 4 x L x H x W uint8, heads 1..4, lesions in ``LESIONS`` order.
+        fov: the field of view.
+        tiles_run: tiles that went through the network.
+    """
+
+    probs: np.ndarray
+    fov: FovCrop
+    tiles_run: int = 0
+
+    def head(self, number: int) -> LesionProbabilities:
+        """Head ``number`` (1..4) as :class:`LesionProbabilities`."""
+        return LesionProbabilities(self.probs[number - 1], self.fov, self.tiles_run)
+
+    def mean(self) -> LesionProbabilities:
+        """Mean of the four heads' probabilities."""
+        mean = (self.probs.astype(np.uint16).sum(axis=0) + 2) // 4
+        return LesionProbabilities(mean.astype(np.uint8), self.fov, self.tiles_run)
 
 
 def probability_to_level(threshold: float) -> int:
@@ -171,22 +197,29 @@ class Predictor:
             return nullcontext()
         return torch.autocast(device_type=self.device.type, dtype=self.dtype)
 
-    def _forward(self, tiles: np.ndarray) -> np.ndarray:
-        """B x T x T x 3 uint8 tiles -> B x L x T x T float32 lesion probabilities."""
+    def _forward(self, tiles: np.ndarray, head: str) -> np.ndarray:
+        """B x T x T x 3 uint8 tiles -> B x C x T x T float32 lesion probabilities.
+
+        C = L for one head (``"1"``..``"4"``) or their ``"mean"``; C = 4 x L for ``"all"``.
+        """
         batch = torch.from_numpy(tiles).to(self.device).permute(0, 3, 1, 2).float()
         batch = (batch - self._mean) / self._std
         if self.channels_last:
             batch = batch.contiguous(memory_format=torch.channels_last)
         with torch.inference_mode(), self._autocast():
-            probs = self.model.predict(batch, head=self.config.head)
-        return probs[:, _LESION_CHANNELS].float().cpu().numpy()
+            if head == "all":
+                outputs = self.model(batch)
+                probs = torch.cat([o.float().softmax(dim=1)[:, _LESION_CHANNELS] for o in outputs], dim=1)
+            else:
+                probs = self.model.predict(batch, head=head)[:, _LESION_CHANNELS]
+        return probs.float().cpu().numpy()
 
-    def _forward_adaptive(self, tiles: np.ndarray) -> np.ndarray:
+    def _forward_adaptive(self, tiles: np.ndarray, head: str) -> np.ndarray:
         """:meth:`_forward`, splitting the batch after an out-of-memory error."""
         while True:
             try:
                 outputs = [
-                    self._forward(tiles[i : i + self.batch_size])
+                    self._forward(tiles[i : i + self.batch_size], head)
                     for i in range(0, len(tiles), self.batch_size)
                 ]
                 return np.concatenate(outputs)
@@ -202,6 +235,13 @@ class Predictor:
                     ) from exc
                 self.batch_size = max(1, self.batch_size // 2)
                 log.warning("out of memory on %s: batch size lowered to %d", self.device, self.batch_size)
+
+    def predict_tiles(self, tiles: np.ndarray, head: str | None = None) -> np.ndarray:
+        """B x T x T x 3 uint8 tiles -> B x C x T x T float32 lesion probabilities (no stitching).
+
+        ``head``: ``"1"``..``"4"``, ``"mean"`` (C = L) or ``"all"`` (C = 4 x L); default: the config's.
+        """
+        return self._forward_adaptive(tiles, head or self.config.head)
 
     def _batches(
         self, grid: TileGrid, image: np.ndarray
@@ -227,6 +267,22 @@ class Predictor:
         Returns:
             :class:`LesionProbabilities` at H x W.
         """
+        levels, fov, tiles = yield from self._iter_levels(image, fov, self.config.head)
+        return LesionProbabilities(probs=levels, fov=fov, tiles_run=tiles)
+
+    def iter_predict_all_heads(
+        self, image: np.ndarray, fov: FovCrop | None = None
+    ) -> Generator[InferenceProgress, None, HeadProbabilities]:
+        """Like :meth:`iter_predict`, returning all four heads (4 x L x H x W uint8)."""
+        levels, fov, tiles = yield from self._iter_levels(image, fov, "all")
+        return HeadProbabilities(
+            probs=levels.reshape(4, len(LESIONS), *levels.shape[1:]), fov=fov, tiles_run=tiles
+        )
+
+    def _iter_levels(
+        self, image: np.ndarray, fov: FovCrop | None, head: str
+    ) -> Generator[InferenceProgress, None, tuple[np.ndarray, FovCrop, int]]:
+        """Shared body: C x H x W uint8 levels (C = L, or 4 x L for all heads)."""
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"expected an H x W x 3 uint8 RGB image, got {image.shape} {image.dtype}")
         fov = fov or detect_fov(image)
@@ -234,13 +290,12 @@ class Predictor:
         crop_mask = fov.crop(fov.mask)
         tiling = self.config.tiling
         grid = TileGrid(cropped.shape[:2], tiling, crop_mask)
-        stitcher = Stitcher(
-            cropped.shape[:2], len(LESIONS), tiling.tile_size, tiling.blending, tiling.overlap
-        )
+        channels = len(LESIONS) * (4 if head == "all" else 1)
+        stitcher = Stitcher(cropped.shape[:2], channels, tiling.tile_size, tiling.blending, tiling.overlap)
         done = 0
         yield InferenceProgress(done, len(grid))
         for boxes, tiles in self._batches(grid, cropped):
-            for box, prediction in zip(boxes, self._forward_adaptive(tiles), strict=True):
+            for box, prediction in zip(boxes, self._forward_adaptive(tiles, head), strict=True):
                 stitcher.add(box, prediction)
             done += len(boxes)
             yield InferenceProgress(done, len(grid))
@@ -252,7 +307,7 @@ class Predictor:
             np.add(scaled, 0.5, out=scaled)
             np.clip(scaled, 0, 255, out=scaled)
             levels[channel] = scaled.astype(np.uint8) * crop_mask
-        return LesionProbabilities(probs=fov.uncrop_channels_first(levels), fov=fov, tiles_run=len(grid))
+        return fov.uncrop_channels_first(levels), fov, len(grid)
 
     def predict(
         self,
@@ -261,11 +316,22 @@ class Predictor:
         on_progress: Callable[[InferenceProgress], None] | None = None,
     ) -> LesionProbabilities:
         """Run :meth:`iter_predict` to the end, reporting progress to ``on_progress``."""
-        generator = self.iter_predict(image, fov)
-        while True:
-            try:
-                progress = next(generator)
-            except StopIteration as stop:
-                return stop.value
-            if on_progress is not None:
-                on_progress(progress)
+        return run_to_end(self.iter_predict(image, fov), on_progress)
+
+    def predict_all_heads(self, image: np.ndarray, fov: FovCrop | None = None) -> HeadProbabilities:
+        """Run :meth:`iter_predict_all_heads` to the end."""
+        return run_to_end(self.iter_predict_all_heads(image, fov))
+
+
+def run_to_end(
+    generator: Generator[InferenceProgress, None, T],
+    on_progress: Callable[[InferenceProgress], None] | None = None,
+) -> T:
+    """Drive a progress generator to its return value."""
+    while True:
+        try:
+            progress = next(generator)
+        except StopIteration as stop:
+            return stop.value
+        if on_progress is not None:
+            on_progress(progress)

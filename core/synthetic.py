@@ -16,18 +16,13 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from core.datasets import IDRID_LESION_FOLDERS, IDRID_SPLITS
 from core.io import atomic_path, write_bytes_atomic
 from core.lesions import LESIONS, Lesion
 
 log = logging.getLogger(__name__)
 
-IDRID_LESION_FOLDERS = {
-    Lesion.MA: "1. Microaneurysms",
-    Lesion.HE: "2. Haemorrhages",
-    Lesion.EX: "3. Hard Exudates",
-    Lesion.SE: "4. Soft Exudates",
-}
-IDRID_SPLITS = ("a. Training Set", "b. Testing Set")
+IDRID_SPLIT_FOLDERS = tuple(IDRID_SPLITS)  # ("a. Training Set", "b. Testing Set")
 
 _PRESENCE = {Lesion.MA: 0.95, Lesion.HE: 0.85, Lesion.EX: 0.85, Lesion.SE: 0.5}
 _COLOURS = {
@@ -226,7 +221,7 @@ def write_idrid_layout(
     base = Path(root) / "A. Segmentation"
     written: list[Path] = []
     for index in range(count + test_count):
-        split = IDRID_SPLITS[0] if index < count else IDRID_SPLITS[1]
+        split = IDRID_SPLIT_FOLDERS[0] if index < count else IDRID_SPLIT_FOLDERS[1]
         stem = f"IDRiD_{index + 1:02d}"
         sample = synth_fundus(height, width, seed=seed + index)
         image_path = base / "1. Original Images" / split / f"{stem}.jpg"

@@ -75,7 +75,9 @@ def test_closing_the_generator_stops_the_work(tiny_loaded, small_fundus, monkeyp
     predictor = _predictor(tiny_loaded, batch=1)
     calls = []
     original = predictor._forward
-    monkeypatch.setattr(predictor, "_forward", lambda tiles: calls.append(len(tiles)) or original(tiles))
+    monkeypatch.setattr(
+        predictor, "_forward", lambda tiles, head: calls.append(len(tiles)) or original(tiles, head)
+    )
     generator = predictor.iter_predict(small_fundus.image)
     next(generator)
     next(generator)
@@ -89,7 +91,9 @@ def test_batches_never_hold_more_than_batch_size_tiles(tiny_loaded, small_fundus
     predictor = _predictor(tiny_loaded, batch=5)
     sizes = []
     original = predictor._forward
-    monkeypatch.setattr(predictor, "_forward", lambda tiles: sizes.append(len(tiles)) or original(tiles))
+    monkeypatch.setattr(
+        predictor, "_forward", lambda tiles, head: sizes.append(len(tiles)) or original(tiles, head)
+    )
     predictor.predict(small_fundus.image)
     assert max(sizes) <= 5 and len(sizes) > 1
 
@@ -99,10 +103,10 @@ def test_out_of_memory_retries_with_smaller_batches(tiny_loaded, small_fundus, m
     predictor = _predictor(tiny_loaded, batch=8)
     original = predictor._forward
 
-    def limited(tiles: np.ndarray) -> np.ndarray:
+    def limited(tiles: np.ndarray, head: str) -> np.ndarray:
         if len(tiles) > 2:
             raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
-        return original(tiles)
+        return original(tiles, head)
 
     monkeypatch.setattr(predictor, "_forward", limited)
     result = predictor.predict(small_fundus.image)
@@ -113,7 +117,7 @@ def test_out_of_memory_retries_with_smaller_batches(tiny_loaded, small_fundus, m
 def test_out_of_memory_with_one_tile_is_a_clear_error(tiny_loaded, small_fundus, monkeypatch) -> None:
     predictor = _predictor(tiny_loaded, batch=2)
 
-    def always(tiles: np.ndarray) -> np.ndarray:
+    def always(tiles: np.ndarray, head: str) -> np.ndarray:
         raise torch.OutOfMemoryError("CUDA out of memory")
 
     monkeypatch.setattr(predictor, "_forward", always)
@@ -123,7 +127,9 @@ def test_out_of_memory_with_one_tile_is_a_clear_error(tiny_loaded, small_fundus,
 
 def test_other_runtime_errors_are_not_swallowed(tiny_loaded, small_fundus, monkeypatch) -> None:
     predictor = _predictor(tiny_loaded)
-    monkeypatch.setattr(predictor, "_forward", lambda tiles: (_ for _ in ()).throw(RuntimeError("shape bug")))
+    monkeypatch.setattr(
+        predictor, "_forward", lambda tiles, head: (_ for _ in ()).throw(RuntimeError("shape bug"))
+    )
     with pytest.raises(RuntimeError, match="shape bug"):
         predictor.predict(small_fundus.image)
 
@@ -170,3 +176,13 @@ def test_mask_uses_greater_or_equal(tiny_loaded) -> None:
     probs[LESIONS.index(Lesion.HE)] = [[127, 128], [200, 0]]
     fake = LesionProbabilities(probs=probs, fov=None)  # type: ignore[arg-type]
     np.testing.assert_array_equal(fake.mask(Lesion.HE, 0.5), [[False, True], [True, False]])
+
+
+def test_all_heads_match_single_head_runs(tiny_loaded, small_fundus) -> None:
+    heads = _predictor(tiny_loaded).predict_all_heads(small_fundus.image)
+    assert heads.probs.shape == (4, 4, 240, 360)
+    for number in (1, 4):
+        single = _predictor(tiny_loaded, head=str(number)).predict(small_fundus.image)
+        np.testing.assert_array_equal(heads.head(number).probs, single.probs)
+    mean = _predictor(tiny_loaded, head="mean").predict(small_fundus.image).probs.astype(int)
+    assert np.abs(heads.mean().probs.astype(int) - mean).max() <= 2  # uint8 rounding of each head

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import numpy as np
 
+from core.datasets import IDRID_LESION_FOLDERS
 from core.io import read_image, read_mask
 from core.lesions import LESIONS, Lesion
-from core.synthetic import IDRID_LESION_FOLDERS, synth_fundus, write_idrid_layout, write_plain_layout
+from core.synthetic import synth_fundus, write_idrid_layout, write_plain_layout
 
 
 def test_same_seed_same_image_other_seed_other_image() -> None:

@@ -1,0 +1,219 @@
+"""Command-line commands for data, training and evaluation: ``dataset check``, ``train``,
+``evaluate``. Registered by :mod:`core.cli`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from core.checkpoint import load_checkpoint
+from core.config import InferenceConfig, TilingConfig
+from core.datasets import LAYOUTS, DatasetIndex, Sample, check, discover
+from core.errors import DatasetError
+from core.evaluate import (
+    evaluate_model,
+    evaluate_prediction_folder,
+    evaluate_tiles,
+    format_table,
+    write_report,
+)
+from core.training_data import AugmentConfig, TileCacheConfig
+
+log = logging.getLogger("lesionlens")
+PROTOCOL_NAMES = {"images": "whole images, pooled pixels", "tiles": "lesion tiles only"}
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Register ``dataset``, ``train`` and ``evaluate``."""
+    dataset = sub.add_parser("dataset", help="inspect a dataset folder")
+    dataset_sub = dataset.add_subparsers(dest="dataset_command", required=True)
+    check_parser = dataset_sub.add_parser("check", help="counts per split and lesion, and every problem")
+    check_parser.add_argument("data", type=Path)
+    check_parser.add_argument("--dataset", default="auto", choices=["auto", *LAYOUTS])
+
+    train = sub.add_parser("train", help="train a model (single process, or under torchrun)")
+    train.add_argument("--data", type=Path, required=True)
+    train.add_argument("--dataset", default="auto", choices=["auto", *LAYOUTS])
+    train.add_argument("--out", type=Path, required=True, help="run folder (resumed if it exists)")
+    train.add_argument("--width", type=float, default=0.25)
+    train.add_argument("--tile", type=int, default=64)
+    train.add_argument("--stride", type=int, default=None, help="tile step (default: tile, no overlap)")
+    train.add_argument("--keep-empty", type=float, default=0.0, help="fraction of lesion-free tiles kept")
+    train.add_argument("--epochs", type=int, default=20)
+    train.add_argument("--batch", type=int, default=32)
+    train.add_argument("--lr", type=float, default=2e-3)
+    train.add_argument(
+        "--class-weights", default=None, help="six comma-separated weights (BG,FUNDUS,MA,HE,EX,SE)"
+    )
+    train.add_argument(
+        "--val-count",
+        type=int,
+        default=14,
+        help="validation images taken from the training "
+        "split when the dataset has no validation split (IDRiD: 40/14 as the paper)",
+    )
+    train.add_argument("--val-every", type=int, default=1)
+    train.add_argument("--val-tile", type=int, default=256)
+    train.add_argument("--max-steps", type=int, default=None, help="cap on steps per epoch")
+    train.add_argument("--no-augment", action="store_true")
+    train.add_argument(
+        "--encoder-weights", type=Path, default=None, help="local torchvision vgg16_bn weights"
+    )
+    train.add_argument("--device", default="auto")
+    train.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
+    train.add_argument("--seed", type=int, default=0)
+
+    evaluate = sub.add_parser("evaluate", help="AUPR per lesion, as the IDRiD challenge")
+    evaluate.add_argument("--model", type=Path, default=None)
+    evaluate.add_argument("--data", type=Path, default=None, help="dataset folder (with --model)")
+    evaluate.add_argument("--pred", type=Path, default=None, help="'lesionlens predict' output folder")
+    evaluate.add_argument(
+        "--gt", type=Path, default=None, help="dataset folder with the ground truth (with --pred)"
+    )
+    evaluate.add_argument("--dataset", default="auto", choices=["auto", *LAYOUTS])
+    evaluate.add_argument("--split", default="test")
+    evaluate.add_argument("--protocol", default="images", choices=["images", "tiles"])
+    evaluate.add_argument("--out", type=Path, default=Path("lesionlens-evaluation"))
+    evaluate.add_argument("--tile", type=int, default=256)
+    evaluate.add_argument("--overlap", type=int, default=32)
+    evaluate.add_argument("--device", default="auto")
+    evaluate.add_argument(
+        "--set-default-thresholds",
+        action="store_true",
+        help="write the best-F1 thresholds into the model file as the app's defaults",
+    )
+
+
+def split_train_val(index: DatasetIndex, val_count: int, seed: int) -> tuple[list[Sample], list[Sample], str]:
+    """(train, validation, description): the dataset's own validation split if it has one,
+    otherwise ``val_count`` images drawn (seeded) from its training split."""
+    if index.split("valid"):
+        return index.split("train"), index.split("valid"), f"{index.layout}: train / valid splits"
+    pool = index.split("train") or index.split("all")
+    if len(pool) <= val_count:
+        raise DatasetError(
+            f"{index.root}: {len(pool)} training images; need more than --val-count {val_count}"
+        )
+    order = np.random.default_rng(seed).permutation(len(pool))
+    val = sorted((pool[i] for i in order[:val_count]), key=lambda s: s.stem)
+    train = sorted((pool[i] for i in order[val_count:]), key=lambda s: s.stem)
+    return (
+        train,
+        val,
+        (
+            f"{index.layout} {index.root.name}: {len(train)} train / {len(val)} validation images "
+            f"drawn with seed {seed} from its training split"
+        ),
+    )
+
+
+def run_dataset(args: argparse.Namespace) -> int:
+    """``dataset check``."""
+    index = discover(args.data, args.dataset)
+    problems = check(index)
+    print(f"{index.root}: {index.layout} layout")
+    print(
+        f"{'split':8} {'images':>7} " + " ".join(f"{c:>5}" for c in ("MA", "HE", "EX", "SE")) + "   (masks)"
+    )
+    for split, row in index.counts().items():
+        print(f"{split:8} {row['images']:>7} " + " ".join(f"{row[c]:>5}" for c in ("MA", "HE", "EX", "SE")))
+    for problem in index.problems:
+        print(f"PROBLEM {problem}", file=sys.stderr)
+    print(f"{len(index.problems)} problems", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """``train``."""
+    from core.train import TrainConfig, Trainer
+
+    index = discover(args.data, args.dataset)
+    train, val, note = split_train_val(index, args.val_count, args.seed)
+    weights = tuple(float(v) for v in args.class_weights.split(",")) if args.class_weights else None
+    config = TrainConfig(
+        width=args.width,
+        tiles=TileCacheConfig(args.tile, args.stride or args.tile, args.keep_empty, args.seed),
+        epochs=args.epochs,
+        batch_size=args.batch,
+        lr=args.lr,
+        class_weights=weights,
+        precision=args.precision,
+        augment=AugmentConfig(False, 0, 0, 0) if args.no_augment else AugmentConfig(),
+        val_every=args.val_every,
+        val_tiling=TilingConfig(args.val_tile, 32 if args.val_tile > 64 else 0, "smooth"),
+        max_steps_per_epoch=args.max_steps,
+        seed=args.seed,
+        encoder_weights=str(args.encoder_weights) if args.encoder_weights else None,
+        device=args.device,
+    )
+    best = Trainer(config, train, val, args.out, data_note=note).fit()
+    print(f"best checkpoint: {best}")
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """``evaluate``."""
+    from core.paths import default_model_path
+
+    if args.pred is not None:
+        if args.gt is None:
+            raise DatasetError("--pred needs --gt DATASET_FOLDER with the ground truth")
+        samples = _split(discover(args.gt, args.dataset), args.split)
+        evaluation = evaluate_prediction_folder(args.pred, samples)
+        title = f"Predictions {args.pred} vs {args.gt} ({args.split}, {len(samples)} images, whole images)"
+    else:
+        if args.data is None:
+            raise DatasetError("evaluate needs --data DATASET_FOLDER (or --pred and --gt)")
+        loaded = load_checkpoint(args.model or default_model_path())
+        samples = _split(discover(args.data, args.dataset), args.split)
+
+        def report(i: int, n: int, s: Sample) -> None:
+            log.info("evaluated %d/%d %s", i, n, s.stem)
+
+        if args.protocol == "tiles":
+            evaluation = evaluate_tiles(loaded, samples, loaded.meta.train_tile_size, args.device, report)
+        else:
+            config = InferenceConfig(
+                tiling=TilingConfig(args.tile, args.overlap, "smooth"), device=args.device
+            )
+            evaluation = evaluate_model(loaded, samples, config, report)
+        title = (
+            f"{loaded.meta.name} on {args.data} ({args.split}, {len(samples)} images, "
+            f"protocol: {PROTOCOL_NAMES[args.protocol]})"
+        )
+        if args.set_default_thresholds:
+            _store_thresholds(loaded, evaluation)
+    paths = write_report(evaluation, args.out, title)
+    print(format_table(evaluation, title))
+    print(f"reports: {', '.join(str(p) for p in paths.values())}")
+    return 0
+
+
+def _split(index: DatasetIndex, split: str) -> list[Sample]:
+    samples = index.split(split)
+    if not samples:
+        raise DatasetError(f"{index.root}: no images in split {split!r}; splits here: {index.splits}")
+    return samples
+
+
+def _store_thresholds(loaded, evaluation) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from core.checkpoint import save_checkpoint
+
+    table = evaluation.aupr_table()
+    head = max((h for h in table if h in ("1", "2", "3", "4", "mean")), key=lambda h: table[h]["mAUPR"])
+    summary = evaluation.pooled[head].summary()
+    thresholds = {code: float(summary[code]["best_threshold"]) for code in ("MA", "HE", "EX", "SE")}
+    meta = replace(
+        loaded.meta,
+        default_thresholds=thresholds,
+        metrics={**loaded.meta.metrics, "evaluation": json.loads(json.dumps(table))},
+    )
+    save_checkpoint(loaded.path, loaded.model, meta)
+    log.info("default thresholds %s (head %s) written to %s", thresholds, head, loaded.path)

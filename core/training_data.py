@@ -1,0 +1,248 @@
+"""Training tiles the paper's way (METHOD.md steps 1-4) in an on-disk, memory-mapped cache.
+
+Per photograph: FOV crop, six-class label map, square tiles over the crop, tiles without a
+lesion pixel dropped (a configurable fraction kept). Tiles are appended to two raw uint8
+files (``images.u8``: N x T x T x 3, ``labels.u8``: N x T x T) described by ``cache.json``;
+epochs read them through ``np.memmap`` instead of decoding JPEGs again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import core
+from core.config import TilingConfig
+from core.datasets import Sample, build_label_map
+from core.fov import detect_fov
+from core.io import write_json
+from core.lesions import LESIONS, TrainingClass
+from core.tiling import TileGrid
+
+log = logging.getLogger(__name__)
+
+CACHE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class TileCacheConfig:
+    """How training tiles are cut.
+
+    Attributes:
+        tile_size: tile side (multiple of 32; the paper's best is 64).
+        stride: step between tiles; ``tile_size`` = no overlap.
+        keep_empty_fraction: fraction of lesion-free tiles kept (the paper: 0).
+        seed: which lesion-free tiles are kept.
+    """
+
+    tile_size: int = 64
+    stride: int = 64
+    keep_empty_fraction: float = 0.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        TilingConfig(tile_size=self.tile_size, overlap=max(0, self.tile_size - self.stride))
+        if not 0 < self.stride <= self.tile_size:
+            raise ValueError(f"stride {self.stride}: use 1..tile size {self.tile_size}")
+        if not 0.0 <= self.keep_empty_fraction <= 1.0:
+            raise ValueError(f"keep_empty_fraction {self.keep_empty_fraction}: use 0..1")
+
+
+def cut_tiles(
+    image: np.ndarray,
+    labels: np.ndarray,
+    fov_mask: np.ndarray,
+    config: TileCacheConfig,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Tiles of one photograph.
+
+    Args:
+        image: H x W x 3 uint8 (already FOV-cropped).
+        labels: H x W uint8 six-class label map.
+        fov_mask: H x W bool.
+        config: tile size, stride, kept fraction of empty tiles.
+        rng: random source for the empty tiles kept.
+
+    Returns:
+        (N x T x T x 3 uint8 tiles, N x T x T uint8 labels); every tile holds a lesion
+        pixel unless it is one of the kept empty tiles.
+    """
+    tiling = TilingConfig(tile_size=config.tile_size, overlap=config.tile_size - config.stride)
+    grid = TileGrid(labels.shape, tiling, fov_mask)
+    images, maps = [], []
+    first_lesion = int(TrainingClass.MA)
+    for box in grid:
+        label_tile = grid.extract(labels, box)
+        if label_tile.max() < first_lesion and rng.random() >= config.keep_empty_fraction:
+            continue
+        images.append(grid.extract(image, box))
+        maps.append(label_tile)
+    size = config.tile_size
+    if not images:
+        return np.zeros((0, size, size, 3), np.uint8), np.zeros((0, size, size), np.uint8)
+    return np.stack(images), np.stack(maps)
+
+
+def _key(samples: Sequence[Sample], config: TileCacheConfig) -> str:
+    text = json.dumps(
+        {"v": CACHE_VERSION, "config": asdict(config), "images": [str(s.image) for s in samples]},
+        sort_keys=True,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class TileCache:
+    """A built tile cache, memory-mapped read-only."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.meta = json.loads((self.folder / "cache.json").read_text())
+        count, size = self.meta["count"], self.meta["config"]["tile_size"]
+        self.images = np.memmap(self.folder / "images.u8", np.uint8, "r", shape=(count, size, size, 3))
+        self.labels = np.memmap(self.folder / "labels.u8", np.uint8, "r", shape=(count, size, size))
+
+    def __len__(self) -> int:
+        return int(self.meta["count"])
+
+    def class_pixels(self) -> np.ndarray:
+        """Pixels per training class over the whole cache (int64, length 6)."""
+        return np.asarray(self.meta["class_pixels"], np.int64)
+
+    @classmethod
+    def build(
+        cls,
+        samples: Sequence[Sample],
+        folder: Path,
+        config: TileCacheConfig,
+        on_image: Callable[[int, int, Sample], None] | None = None,
+    ) -> TileCache:
+        """Build (or reuse, when the same samples and settings were cached) a tile cache."""
+        folder = Path(folder)
+        key = _key(samples, config)
+        meta_path = folder / "cache.json"
+        if meta_path.exists():
+            meta = json.loads(meta_path.read_text())
+            if meta.get("key") == key:
+                log.info("reusing tile cache %s (%d tiles)", folder, meta["count"])
+                return cls(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        meta_path.unlink(missing_ok=True)  # an interrupted build never looks complete
+        rng = np.random.default_rng(config.seed)
+        count = 0
+        class_pixels = np.zeros(len(TrainingClass), np.int64)
+        tiles_with = dict.fromkeys((lesion.code for lesion in LESIONS), 0)
+        per_image = {}
+        with open(folder / "images.u8", "wb") as image_file, open(folder / "labels.u8", "wb") as label_file:
+            for index, sample in enumerate(samples):
+                image, masks = sample.load()
+                fov = detect_fov(image)
+                labels = build_label_map(fov.mask, masks)
+                tiles, maps = cut_tiles(fov.crop(image), fov.crop(labels), fov.crop(fov.mask), config, rng)
+                image_file.write(tiles.tobytes())
+                label_file.write(maps.tobytes())
+                count += len(tiles)
+                class_pixels += np.bincount(maps.ravel(), minlength=len(TrainingClass))[: len(TrainingClass)]
+                per_image[sample.stem] = len(tiles)
+                for lesion in LESIONS:
+                    value = int(TrainingClass.for_lesion(lesion))
+                    tiles_with[lesion.code] += int((maps == value).any(axis=(1, 2)).sum())
+                if on_image is not None:
+                    on_image(index + 1, len(samples), sample)
+        meta = {
+            "key": key,
+            "version": CACHE_VERSION,
+            "software": core.__version__,
+            "config": asdict(config),
+            "count": count,
+            "class_pixels": class_pixels.tolist(),
+            "tiles_with_lesion": tiles_with,
+            "tiles_per_image": per_image,
+        }
+        write_json(meta_path, meta)
+        log.info("tile cache %s: %d tiles from %d images", folder, count, len(samples))
+        return cls(folder)
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Augmentations that suit fundus tiles (no anatomy-breaking warps).
+
+    Attributes:
+        dihedral: random flips and 90-degree rotations.
+        brightness, contrast, saturation: maximum relative jitter (0 = off).
+    """
+
+    dihedral: bool = True
+    brightness: float = 0.1
+    contrast: float = 0.1
+    saturation: float = 0.1
+
+
+def augment_batch(
+    images: torch.Tensor, labels: torch.Tensor, config: AugmentConfig, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Augment a batch.
+
+    Args:
+        images: B x 3 x T x T float in 0..1.
+        labels: B x T x T int64.
+        config: which augmentations.
+        generator: random source (seeded by the caller).
+
+    Returns:
+        Augmented (images in 0..1, labels); labels follow the geometric transforms only.
+    """
+    batch = images.shape[0]
+    if config.dihedral:
+        transform = torch.randint(0, 8, (batch,), generator=generator)
+        images, labels = images.clone(), labels.clone()
+        for k in range(8):
+            chosen = transform == k
+            if not chosen.any():
+                continue
+            img, lab = images[chosen], labels[chosen]
+            if k >= 4:
+                img, lab = img.flip(-1), lab.flip(-1)
+            images[chosen] = torch.rot90(img, k % 4, dims=(-2, -1))
+            labels[chosen] = torch.rot90(lab, k % 4, dims=(-2, -1))
+
+    def factor(amount: float) -> torch.Tensor:
+        return 1.0 + (torch.rand(batch, 1, 1, 1, generator=generator) * 2 - 1) * amount
+
+    if config.brightness:
+        images = images * factor(config.brightness)
+    if config.contrast:
+        mean = images.mean(dim=(1, 2, 3), keepdim=True)
+        images = (images - mean) * factor(config.contrast) + mean
+    if config.saturation:
+        grey = images.mean(dim=1, keepdim=True)
+        images = (images - grey) * factor(config.saturation) + grey
+    return images.clamp(0.0, 1.0), labels
+
+
+class TileDataset(torch.utils.data.Dataset):
+    """Index -> (T x T x 3 uint8 tile, T x T uint8 labels) from a :class:`TileCache`."""
+
+    def __init__(self, cache: TileCache) -> None:
+        self.cache = cache
+
+    def __len__(self) -> int:
+        return len(self.cache)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        return np.asarray(self.cache.images[index]), np.asarray(self.cache.labels[index])
+
+
+def collate_tiles(items: list[tuple[np.ndarray, np.ndarray]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stack tiles: (B x 3 x T x T float 0..1, B x T x T int64)."""
+    images = torch.from_numpy(np.stack([i for i, _ in items])).permute(0, 3, 1, 2).float() / 255.0
+    labels = torch.from_numpy(np.stack([lab for _, lab in items])).long()
+    return images, labels

@@ -1,0 +1,209 @@
+"""End-to-end on synthetic data: synth, train a tiny model, evaluate (issue: training)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from core.checkpoint import load_checkpoint
+from core.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def synthetic_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("synth")
+    assert (
+        main(["synth", "--out", str(root), "-n", "4", "--test", "1", "--size", "256x192", "--seed", "5"]) == 0
+    )
+    return root
+
+
+def _train_args(data: Path, out: Path, epochs: int) -> list[str]:
+    return [
+        "--log-level",
+        "WARNING",
+        "train",
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--width",
+        "0.125",
+        "--tile",
+        "64",
+        "--stride",
+        "32",
+        "--epochs",
+        str(epochs),
+        "--batch",
+        "8",
+        "--lr",
+        "3e-3",
+        "--val-count",
+        "1",
+        "--val-tile",
+        "64",
+        "--device",
+        "cpu",
+        "--precision",
+        "fp32",
+    ]
+
+
+@pytest.mark.slow
+def test_train_then_evaluate_end_to_end(synthetic_data: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    assert main(_train_args(synthetic_data, run, epochs=4)) == 0
+    rows = list(csv.DictReader((run / "log.csv").open()))
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4]
+    assert float(rows[-1]["train_loss"]) < 0.8 * float(rows[0]["train_loss"])
+    assert {"h1_MA", "h4_SE", "hmean_mAUPR"} <= set(rows[0])
+    assert Image.open(run / "curves.png").size[0] > 400
+    config = json.loads((run / "config.json").read_text())
+    assert len(config["train_images"]) == 3 and len(config["val_images"]) == 1
+    best = load_checkpoint(run / "best.safetensors")
+    assert best.meta.trained and best.meta.model.width == 0.125
+    assert set(best.meta.default_thresholds) == {"MA", "HE", "EX", "SE"}
+    assert best.meta.metrics["validation"]["mauprs"] >= 0
+
+    out = tmp_path / "eval"
+    assert (
+        main(
+            [
+                "--log-level",
+                "WARNING",
+                "evaluate",
+                "--model",
+                str(run / "best.safetensors"),
+                "--data",
+                str(synthetic_data),
+                "--split",
+                "test",
+                "--out",
+                str(out),
+                "--tile",
+                "64",
+                "--overlap",
+                "16",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
+    report = json.loads((out / "evaluation_images.json").read_text())
+    assert set(report["aupr"]) == {"1", "2", "3", "4", "mean", "integrated"}
+    assert 0 <= report["aupr"]["integrated"]["mAUPR"] <= 1
+    assert (out / "evaluation_images.csv").read_text().count("\n") == 1 + 5 * 4
+    assert any(p.name.startswith("pr_images_head") for p in out.iterdir())
+
+    tiles_out = tmp_path / "eval_tiles"
+    assert (
+        main(
+            [
+                "--log-level",
+                "WARNING",
+                "evaluate",
+                "--model",
+                str(run / "best.safetensors"),
+                "--data",
+                str(synthetic_data),
+                "--split",
+                "test",
+                "--protocol",
+                "tiles",
+                "--out",
+                str(tiles_out),
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
+    assert json.loads((tiles_out / "evaluation_tiles.json").read_text())["protocol"] == "tiles"
+
+
+@pytest.mark.slow
+def test_resume_continues_after_the_last_epoch(synthetic_data: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    assert main(_train_args(synthetic_data, run, epochs=1)) == 0
+    assert main(_train_args(synthetic_data, run, epochs=2)) == 0
+    rows = list(csv.DictReader((run / "log.csv").open()))
+    assert [int(r["epoch"]) for r in rows] == [1, 2]
+
+
+@pytest.mark.slow
+def test_predict_outputs_evaluate_against_ground_truth(
+    synthetic_data: Path, tiny_checkpoint: Path, tmp_path: Path
+) -> None:
+    test_images = synthetic_data / "A. Segmentation" / "1. Original Images" / "b. Testing Set"
+    pred = tmp_path / "pred"
+    assert (
+        main(
+            [
+                "--log-level",
+                "WARNING",
+                "predict",
+                str(test_images),
+                "--out",
+                str(pred),
+                "--model",
+                str(tiny_checkpoint),
+                "--device",
+                "cpu",
+                "--tile",
+                "64",
+            ]
+        )
+        == 0
+    )
+    out = tmp_path / "eval"
+    assert (
+        main(
+            [
+                "evaluate",
+                "--pred",
+                str(pred),
+                "--gt",
+                str(synthetic_data),
+                "--split",
+                "test",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert "pred" in json.loads((out / "evaluation_images.json").read_text())["aupr"]
+
+
+@pytest.mark.slow
+def test_distributed_training_with_two_processes(synthetic_data: Path, tmp_path: Path) -> None:
+    """torchrun, gloo backend, two CPU processes: both train on their shard, rank 0 saves."""
+    run = tmp_path / "ddp"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        "-m",
+        "core",
+        *_train_args(synthetic_data, run, epochs=2),
+    ]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = list(csv.DictReader((run / "log.csv").open()))
+    assert [int(r["epoch"]) for r in rows] == [1, 2]
+    assert load_checkpoint(run / "best.safetensors").meta.trained

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from core.datasets import discover
+from core.lesions import TrainingClass
+from core.synthetic import write_idrid_layout
+from core.training_data import (
+    AugmentConfig,
+    TileCache,
+    TileCacheConfig,
+    augment_batch,
+    collate_tiles,
+    cut_tiles,
+)
+
+
+def test_cut_tiles_drops_lesion_free_tiles(rng: np.random.Generator) -> None:
+    image = rng.integers(0, 255, (128, 192, 3), dtype=np.uint8)
+    labels = np.ones((128, 192), np.uint8)
+    labels[70, 140] = int(TrainingClass.HE)
+    fov = np.ones((128, 192), bool)
+    tiles, maps = cut_tiles(image, labels, fov, TileCacheConfig(64, 64), rng)
+    assert tiles.shape == (1, 64, 64, 3) and maps.shape == (1, 64, 64)
+    np.testing.assert_array_equal(tiles[0], image[64:128, 128:192])
+    everything, _ = cut_tiles(image, labels, fov, TileCacheConfig(64, 64, keep_empty_fraction=1.0), rng)
+    assert len(everything) == 6
+    overlapping, _ = cut_tiles(image, labels, fov, TileCacheConfig(64, 32), rng)
+    assert len(overlapping) > 1
+
+
+def test_cache_round_trip_and_reuse(tmp_path: Path) -> None:
+    write_idrid_layout(tmp_path / "data", count=2, height=192, width=256, seed=1)
+    samples = discover(tmp_path / "data").split("train")
+    cache = TileCache.build(samples, tmp_path / "cache", TileCacheConfig(64, 64))
+    assert len(cache) > 0 and cache.images.shape[1:] == (64, 64, 3) and cache.labels.shape[1:] == (64, 64)
+    assert (cache.labels.reshape(len(cache), -1).max(axis=1) >= int(TrainingClass.MA)).all()
+    assert cache.class_pixels().sum() == len(cache) * 64 * 64
+    mtime = (tmp_path / "cache" / "images.u8").stat().st_mtime_ns
+    again = TileCache.build(samples, tmp_path / "cache", TileCacheConfig(64, 64))
+    assert (tmp_path / "cache" / "images.u8").stat().st_mtime_ns == mtime and len(again) == len(cache)
+    other = TileCache.build(samples, tmp_path / "cache", TileCacheConfig(64, 64, keep_empty_fraction=1.0))
+    assert len(other) > len(cache)  # settings changed: rebuilt
+
+
+def test_augmentation_moves_labels_with_pixels() -> None:
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.zeros(16, 32, 32, dtype=torch.long)
+    labels[:, 2:6, 20:30] = 3
+    images = (labels.float() / 5.0).unsqueeze(1).repeat(1, 3, 1, 1)  # image encodes its label
+    config = AugmentConfig(dihedral=True, brightness=0, contrast=0, saturation=0)
+    out_images, out_labels = augment_batch(images, labels, config, generator)
+    np.testing.assert_allclose((out_images[:, 0] * 5).round().long(), out_labels)
+    assert len({tuple(torch.nonzero(lab)[0].tolist()) for lab in out_labels}) > 2  # several transforms used
+
+
+def test_colour_jitter_keeps_range_and_labels() -> None:
+    generator = torch.Generator().manual_seed(1)
+    images = torch.rand(8, 3, 16, 16)
+    labels = torch.randint(0, 6, (8, 16, 16))
+    out, out_labels = augment_batch(images, labels, AugmentConfig(False, 0.3, 0.3, 0.3), generator)
+    assert out.min() >= 0 and out.max() <= 1 and not torch.equal(out, images)
+    assert torch.equal(out_labels, labels)
+
+
+def test_collate_scales_and_orders_channels(rng: np.random.Generator) -> None:
+    tile = rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)
+    images, labels = collate_tiles([(tile, np.full((64, 64), 2, np.uint8))] * 2)
+    assert images.shape == (2, 3, 64, 64) and labels.dtype == torch.long
+    assert images[0, 1, 5, 7].item() == pytest.approx(tile[5, 7, 1] / 255)
