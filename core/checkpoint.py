@@ -46,6 +46,7 @@ class CheckpointMeta:
         train_tile_size: tile side used in training.
         inference_tile_size, inference_overlap: recommended sliding-window settings.
         default_thresholds: per lesion code, probability in 0..1.
+        default_head: deep-supervision output to use (``"1"``..``"4"`` or ``"mean"``).
         trained: False for an untrained (randomly initialised) model.
         training_data: free text on the data and split.
         metrics: validation metrics, e.g. ``{"aupr": {"MA": 0.4, ...}}``.
@@ -65,6 +66,7 @@ class CheckpointMeta:
     default_thresholds: dict[str, float] = field(
         default_factory=lambda: {lesion.code: 0.5 for lesion in LESIONS}
     )
+    default_head: str = "4"
     trained: bool = False
     training_data: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -84,6 +86,7 @@ class CheckpointMeta:
             "inference_tile_size": self.inference_tile_size,
             "inference_overlap": self.inference_overlap,
             "default_thresholds": dict(self.default_thresholds),
+            "default_head": self.default_head,
             "trained": self.trained,
             "training_data": self.training_data,
             "metrics": self.metrics,

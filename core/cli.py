@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -69,7 +70,10 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--blending", default="smooth", choices=["smooth", "uniform"])
     p.add_argument("--batch", type=int, default=None, help="tiles per forward pass (default: automatic)")
     p.add_argument(
-        "--head", default="4", choices=["1", "2", "3", "4", "mean"], help="deep-supervision output"
+        "--head",
+        default=None,
+        choices=["1", "2", "3", "4", "mean"],
+        help="deep-supervision output (default: the model's)",
     )
     p.add_argument("--masks", action="store_true", help="also write binary masks at the thresholds")
     p.add_argument(
@@ -137,7 +141,11 @@ def run_predict(args: argparse.Namespace) -> int:
         blending=args.blending,
     )
     config = InferenceConfig(
-        tiling=tiling, batch_size=args.batch, device=args.device, precision=args.precision, head=args.head
+        tiling=tiling,
+        batch_size=args.batch,
+        device=args.device,
+        precision=args.precision,
+        head=args.head or meta.default_head,
     )
     thresholds = None
     if args.masks or args.thresholds:
@@ -146,6 +154,10 @@ def run_predict(args: argparse.Namespace) -> int:
     if not meta.trained:
         log.warning("model %s is UNTRAINED (random weights): its maps carry no clinical meaning", meta.name)
     files, problems = expand_inputs(args.inputs)
+    rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1:  # under torchrun: every rank takes its share of the files
+        files, problems = files[rank::world], (problems if rank == 0 else [])
+        log.info("rank %d of %d: %d files", rank, world, len(files))
     predictor = Predictor.from_loaded(loaded, config)
     results = problems + predict_files(files, args.out, loaded, predictor, thresholds, _progress_bar())
     return _report(results, args.out)

@@ -36,13 +36,16 @@ def plot_training_curves(records: Sequence[EpochRecord], path: Path) -> None:
     loss_axes.set(xlabel="epoch", ylabel="cross-entropy (mean of 4 heads)", title="Loss")
     loss_axes.legend()
     loss_axes.grid(alpha=0.3)
+    plotted = False
     for head in ("1", "2", "3", "4", "mean"):
         points = [(r.epoch, r.val_aupr[head]["mAUPR"]) for r in records if head in r.val_aupr]
         if points:
             xs, ys = zip(*points, strict=True)
             aupr_axes.plot(xs, ys, "o-", label=f"head {head}" if head != "mean" else "mean of heads")
+            plotted = True
     aupr_axes.set(xlabel="epoch", ylabel="mAUPR (whole images)", title="Validation mAUPR", ylim=(0, 1))
-    aupr_axes.legend()
+    if plotted:
+        aupr_axes.legend()
     aupr_axes.grid(alpha=0.3)
     _save(figure, path)
 

@@ -330,11 +330,15 @@ class Trainer:
         generator: torch.Generator,
         steps: int,
     ) -> float:
+        from tqdm import tqdm
+
         model.train()
         total, count = 0.0, 0
+        bar = tqdm(total=steps, unit="step", leave=False, disable=None if self.rank == 0 else True)
         for step, (images, labels) in enumerate(loader):
             if step >= steps:
                 break
+            bar.update()
             images, labels = augment_batch(images, labels, self.config.augment, generator)
             images, labels = _normalise(images.to(self.device)), labels.to(self.device)
             with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32):
@@ -346,6 +350,8 @@ class Trainer:
             scheduler.step()
             total += loss.item() * len(labels)
             count += len(labels)
+            bar.set_postfix(loss=f"{total / count:.4f}", refresh=False)
+        bar.close()
         return total / max(1, count)
 
     def _validate(

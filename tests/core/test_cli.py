@@ -149,3 +149,16 @@ def test_console_script_default_runs_on_bundled_samples(tmp_path: Path) -> None:
     assert sidecar["image"]["width"] == 4288 and "untrained" in sidecar["model"]["warning"]
     assert (out / "masks" / "synthetic_02_SE.png").exists()
     assert "2 of 2 images written" in proc.stderr
+
+
+def test_predict_is_sharded_across_torchrun_ranks(
+    photos: Path, tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    written = []
+    for rank in (0, 1):
+        monkeypatch.setenv("RANK", str(rank))
+        monkeypatch.setenv("WORLD_SIZE", "2")
+        assert _predict([str(photos), "--out", str(out)], tiny_checkpoint) == 0
+        written.append(sorted(p.name for p in out.glob("*.json")))
+    assert written == [["eye_0.json"], ["eye_0.json", "eye_1.json"]]  # rank 0 took eye_0, rank 1 eye_1
