@@ -248,6 +248,15 @@ def _targets(results: list[dict], naive: dict[float, float]) -> list[str]:
     return lines
 
 
+def _write_doc(markdown: str) -> None:
+    """Write docs/benchmarks.md, keeping the section other benchmarks own (between markers)."""
+    doc = ROOT / "docs" / "benchmarks.md"
+    begin, end = "<!-- evaluate:begin -->", "<!-- evaluate:end -->"
+    if doc.exists() and begin in (old := doc.read_text()):
+        markdown = markdown.rstrip() + "\n\n" + old[old.index(begin) : old.index(end) + len(end)] + "\n"
+    doc.write_text(markdown)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--image", type=Path, default=ROOT / "resources" / "samples" / "synthetic_01.jpg")
@@ -262,7 +271,7 @@ def main() -> int:
     out_json = ROOT / "bench" / "results" / "inference.json"
     if args.report_only:
         saved = json.loads(out_json.read_text())
-        (ROOT / "docs" / "benchmarks.md").write_text(
+        _write_doc(
             _table(
                 saved["results"],
                 args.image.name,
@@ -303,7 +312,7 @@ def main() -> int:
     out_json.parent.mkdir(exist_ok=True)
     payload = {"machine": _machine(), "command": command, "results": results}
     out_json.write_text(json.dumps(payload, indent=2) + "\n")
-    (ROOT / "docs" / "benchmarks.md").write_text(_table(results, args.image.name, _machine(), command))
+    _write_doc(_table(results, args.image.name, _machine(), command))
     log.info("wrote docs/benchmarks.md")
     return 0
 

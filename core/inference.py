@@ -156,7 +156,7 @@ class Predictor:
     """Applies a UNet++ to whole fundus photographs.
 
     Args:
-        model: the network (moved to the device and set to eval mode here).
+        model: the network; a BN-folded eval copy runs on the device, the original is untouched.
         meta: checkpoint metadata (normalisation, name).
         config: tiling, batch size, device, precision, head.
     """
