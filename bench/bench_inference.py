@@ -29,23 +29,26 @@ sys.path.insert(0, str(ROOT))
 
 log = logging.getLogger("bench")
 
-CONFIGS = {
-    "slim-naive": {"width": 0.25, "naive": True},
-    "slim-fp32": {"width": 0.25, "precision": "fp32", "channels_last": False},
-    "slim-bf16-cl": {"width": 0.25, "precision": "bf16", "channels_last": True},
-    "slim-bf16-cl-overlap16": {
-        "width": 0.25,
-        "precision": "bf16",
-        "channels_last": True,
-        "tile": 256,
-        "overlap": 16,
+SUITES = {
+    "slim": {
+        "slim-naive": {"width": 0.25, "naive": True},
+        "slim-fp32": {"width": 0.25, "precision": "fp32", "channels_last": False},
+        "slim-bf16-cl": {"width": 0.25, "precision": "bf16", "channels_last": True},
+        "slim-bf16-cl-overlap16": {
+            "width": 0.25,
+            "precision": "bf16",
+            "channels_last": True,
+            "tile": 256,
+            "overlap": 16,
+        },
     },
-    "w1.0-bf16-cl": {"width": 1.0, "precision": "bf16", "channels_last": True},
+    "wide": {
+        "w1.0-naive": {"width": 1.0, "naive": True},
+        "w1.0-fp32": {"width": 1.0, "precision": "fp32", "channels_last": False, "slow": True},
+        "w1.0-bf16-cl": {"width": 1.0, "precision": "bf16", "channels_last": True},
+    },
 }
-SLOW_CONFIGS = {
-    "w1.0-naive": {"width": 1.0, "naive": True},
-    "w1.0-fp32": {"width": 1.0, "precision": "fp32", "channels_last": False, "slow": True},
-}
+SUITE_TITLES = {"slim": "Slim width 0.25", "wide": "Paper width 1.0"}
 
 
 def _peak_rss_mb() -> float:
@@ -189,36 +192,34 @@ def _row(r: dict, naive: dict[float, float]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def _table(results: list[dict], image: str, machine: str, command: str) -> str:
+EXPLANATION = (
+    "Each row: read JPEG, Otsu crop, tiles, model, stitch, write four 8-bit PNG maps and the JSON "
+    "sidecar, in a fresh process. Cold = first image (includes creating the oneDNN kernels); "
+    "warm = the second image with the same predictor, as in a GUI session or a folder run. "
+    "Speed-up = naive baseline of the same width **from the same run** / warm time (cold where only one "
+    "run was made). Model Mpx = tiles x tile area actually run through the network. Engine rows use "
+    "256-px tiles, smooth blending, automatic batch, BN folded; overlap 32 unless named. The naive "
+    "baseline: 64x64 tiles one at a time, fp32, no batching, no FOV skipping, unfused. Models are "
+    "randomly initialised (speed does not depend on the weights). This machine is a shared VM: the same "
+    "row measured 15-30 % apart across runs, so compare rows within one run."
+)
+
+
+def _table(results: list[dict], machine: str, command: str) -> list[str]:
     naive = {r["width"]: r["cold_s"] for r in results if r.get("naive")}
     header = (
         "| configuration | width | cold s | warm s | tiles | batch | model Mpx | fov+model+stitch s "
         "| model Mpx/s | write s | speed-up vs naive | peak RSS MB |"
     )
-    lines = [
-        "# Benchmarks",
-        "",
+    return [
         f"Machine: {machine}.",
         "",
-        f"Command: `{command}` (image: `resources/samples/{image}`, 4288x2848, synthetic).",
-        "",
-        "## End-to-end inference per photograph",
-        "",
-        "Each row: read JPEG, Otsu crop, tiles, model, stitch, write four 8-bit PNG maps and the JSON "
-        "sidecar, in a fresh process. Cold = first image (includes creating the oneDNN kernels); "
-        "warm = the second image with the same predictor, as in a GUI session or a folder run. "
-        "Speed-up = naive baseline of the same width / warm time (cold where only one run was made). "
-        "Model Mpx = tiles x tile area actually run through the network. Engine rows use 256-px "
-        "tiles, smooth blending, automatic batch, BN folded; overlap 32 unless named. The naive "
-        "baseline: 64x64 tiles one at a time, fp32, no batching, no FOV skipping, unfused. Models are "
-        "randomly initialised (speed does not depend on the weights).",
+        f"Command: `{command}`.",
         "",
         header,
         "|" + "---|" * 12,
+        *[_row(r, naive) for r in results],
     ]
-    lines += [_row(r, naive) for r in results]
-    lines += ["", "## Targets (issue 2)", "", *_targets(results, naive)]
-    return "\n".join(lines) + "\n"
 
 
 def _targets(results: list[dict], naive: dict[float, float]) -> list[str]:
@@ -257,62 +258,73 @@ def _write_doc(markdown: str) -> None:
     doc.write_text(markdown)
 
 
+def _results_path(suite: str) -> Path:
+    return ROOT / "bench" / "results" / f"inference_{suite}.json"
+
+
+def _render_all(image_name: str) -> str:
+    """The Markdown for every suite that has saved results."""
+    lines = [
+        "# Benchmarks",
+        "",
+        "## End-to-end inference per photograph",
+        "",
+        f"Image: `resources/samples/{image_name}` (4288x2848, synthetic). {EXPLANATION}",
+        "",
+    ]
+    every: list[dict] = []
+    for suite in SUITES:
+        path = _results_path(suite)
+        if not path.exists():
+            continue
+        saved = json.loads(path.read_text())
+        lines += [
+            f"### {SUITE_TITLES[suite]} (run started {saved['started']})",
+            "",
+            *_table(saved["results"], saved["machine"], saved["command"]),
+            "",
+        ]
+        every += saved["results"]
+    naive = {r["width"]: r["cold_s"] for r in every if r.get("naive")}
+    lines += ["## Targets (issue 2)", "", *_targets(every, naive)]
+    return "\n".join(lines) + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--image", type=Path, default=ROOT / "resources" / "samples" / "synthetic_01.jpg")
-    parser.add_argument("--all", action="store_true", help="also the slow width-1.0 fp32 and naive runs")
-    parser.add_argument("--only", default=None, help="run only this configuration name")
+    parser.add_argument(
+        "--wide", action="store_true", help="the width-1.0 suite (about 12 minutes on 2 cores)"
+    )
     parser.add_argument("--one", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--report-only", action="store_true", help="rewrite the Markdown from the saved JSON")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("core").setLevel(logging.WARNING)
-    configs = {**CONFIGS, **(SLOW_CONFIGS if args.all else {})}
-    out_json = ROOT / "bench" / "results" / "inference.json"
-    if args.report_only:
-        saved = json.loads(out_json.read_text())
-        _write_doc(
-            _table(
-                saved["results"],
-                args.image.name,
-                saved["machine"],
-                saved.get("command", "python bench/bench_inference.py --all"),
-            )
-        )
-        return 0
+    suite = "wide" if args.wide else "slim"
+    configs = SUITES[suite]
     if args.one:
         print(json.dumps(run_one(args.one, configs[args.one], args.image)))  # noqa: T201
         return 0
-    results = []
-    for name in [args.only] if args.only else configs:
-        log.info("running %s ...", name)
-        proc = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--one",
-                name,
-                "--image",
-                str(args.image),
-                *(["--all"] if args.all else []),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-        log.info("  %s", results[-1])
-    command = "python bench/bench_inference.py" + (" --all" if args.all else "")
-    if args.only and out_json.exists():  # replace one row of the saved run, keep the others
-        saved = json.loads(out_json.read_text())
-        rows = {r["name"]: r for r in saved["results"]}
-        rows[args.only] = results[0]
-        results = [rows[name] for name in configs if name in rows]
-        command = saved.get("command", command) + f" (row {args.only} re-run with --only)"
-    out_json.parent.mkdir(exist_ok=True)
-    payload = {"machine": _machine(), "command": command, "results": results}
-    out_json.write_text(json.dumps(payload, indent=2) + "\n")
-    _write_doc(_table(results, args.image.name, _machine(), command))
+    if not args.report_only:
+        started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        results = []
+        for name in configs:
+            log.info("running %s ...", name)
+            extra = ["--wide"] if args.wide else []
+            proc = subprocess.run(
+                [sys.executable, __file__, "--one", name, "--image", str(args.image), *extra],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            log.info("  %s", results[-1])
+        command = "python bench/bench_inference.py" + (" --wide" if args.wide else "")
+        payload = {"machine": _machine(), "command": command, "started": started, "results": results}
+        _results_path(suite).parent.mkdir(exist_ok=True)
+        _results_path(suite).write_text(json.dumps(payload, indent=2) + "\n")
+    _write_doc(_render_all(args.image.name))
     log.info("wrote docs/benchmarks.md")
     return 0
 

@@ -160,10 +160,11 @@ def run_predict(args: argparse.Namespace) -> int:
         log.info("rank %d of %d: %d files", rank, world, len(files))
     predictor = Predictor.from_loaded(loaded, config)
     results = problems + predict_files(files, args.out, loaded, predictor, thresholds, _progress_bar())
-    return _report(results, args.out)
+    return _report(results, args.out, allow_empty=world > 1)
 
 
-def _report(results: list[FileResult], out_dir: Path) -> int:
+def _report(results: list[FileResult], out_dir: Path, allow_empty: bool = False) -> int:
+    """Print one line per file; exit status 1 if any failed or (unless sharded) none was given."""
     failed = [r for r in results if r.error]
     for result in results:
         if result.error:
@@ -171,7 +172,7 @@ def _report(results: list[FileResult], out_dir: Path) -> int:
         else:
             print(f"ok     {result.path} -> {result.sidecar} ({result.seconds:.1f} s)")
     print(f"{len(results) - len(failed)} of {len(results)} images written to {out_dir}", file=sys.stderr)
-    return 1 if failed or not results else 0
+    return 1 if failed or (not results and not allow_empty) else 0
 
 
 def run_synth(args: argparse.Namespace) -> int:

@@ -77,6 +77,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     evaluate.add_argument("--dataset", default="auto", choices=["auto", *LAYOUTS])
     evaluate.add_argument("--split", default="test")
+    evaluate.add_argument(
+        "--val-of",
+        type=Path,
+        default=None,
+        help="evaluate the validation images of this training run (RUN folder)",
+    )
     evaluate.add_argument("--protocol", default="images", choices=["images", "tiles"])
     evaluate.add_argument("--out", type=Path, default=Path("lesionlens-evaluation"))
     evaluate.add_argument("--tile", type=int, default=256)
@@ -170,7 +176,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
         if args.data is None:
             raise DatasetError("evaluate needs --data DATASET_FOLDER (or --pred and --gt)")
         loaded = load_checkpoint(args.model or default_model_path())
-        samples = _split(discover(args.data, args.dataset), args.split)
+        index = discover(args.data, args.dataset)
+        samples = _run_validation_images(index, args.val_of) if args.val_of else _split(index, args.split)
+        if args.val_of:
+            args.split = f"validation images of {args.val_of.name}"
 
         def report(i: int, n: int, s: Sample) -> None:
             log.info("evaluated %d/%d %s", i, n, s.stem)
@@ -192,6 +201,22 @@ def run_evaluate(args: argparse.Namespace) -> int:
     print(format_table(evaluation, title))
     print(f"reports: {', '.join(str(p) for p in paths.values())}")
     return 0
+
+
+def _run_validation_images(index: DatasetIndex, run: Path) -> list[Sample]:
+    config_path = run / "config.json"
+    try:
+        stems = set(json.loads(config_path.read_text())["val_images"])
+    except (OSError, KeyError, ValueError) as exc:
+        raise DatasetError(
+            f"{config_path}: not a training run's config ({exc}); pass the RUN folder"
+        ) from exc
+    samples = [s for s in index.samples if s.stem in stems]
+    if len(samples) != len(stems):
+        raise DatasetError(
+            f"{index.root}: {len(stems) - len(samples)} validation images of {run} are missing"
+        )
+    return samples
 
 
 def _split(index: DatasetIndex, split: str) -> list[Sample]:

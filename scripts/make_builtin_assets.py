@@ -1,41 +1,18 @@
-"""Make the built-in assets: the untrained default model and the synthetic sample images.
+"""Make the built-in synthetic sample images (with IDRiD-style masks beside them).
 
 Run from the repository root: ``python scripts/make_builtin_assets.py``. Deterministic
-(fixed seeds), so re-running reproduces the committed files' content.
+(fixed seeds). The built-in model comes from a training run through ``scripts/ship_model.py``.
 """
 
 from __future__ import annotations
 
 import logging
 
-import torch
-
-from core.checkpoint import CheckpointMeta, save_checkpoint
-from core.config import ModelConfig
 from core.io import write_bytes_atomic
-from core.model import UNetPlusPlus
-from core.paths import default_model_path, resources_dir
+from core.paths import resources_dir
 from core.synthetic import encode_jpeg, synth_fundus, write_palette_tiff
 
 log = logging.getLogger("make_builtin_assets")
-
-
-def make_default_model() -> None:
-    """Randomly initialised width-0.25 UNet++ (seed 0), saved in fp16."""
-    torch.manual_seed(0)
-    model = UNetPlusPlus(ModelConfig(width=0.25)).eval()
-    meta = CheckpointMeta(
-        name="untrained-w0.25",
-        model=model.config,
-        trained=False,
-        training_data="none: random initialisation (torch.manual_seed(0))",
-        notes=(
-            "Placeholder until a trained model ships: random weights, so its maps carry no "
-            "meaning. Not for diagnosis."
-        ),
-        created="2026-11-26T00:00:00+00:00",
-    )
-    save_checkpoint(default_model_path(), model, meta)
 
 
 def make_samples(count: int = 2) -> None:
@@ -53,5 +30,4 @@ def make_samples(count: int = 2) -> None:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
-    make_default_model()
     make_samples()

@@ -122,10 +122,14 @@ def test_weights_that_do_not_fit_the_declared_width(tmp_path: Path, tiny_model: 
         load_checkpoint(_with_header(tmp_path, tiny_model, header))
 
 
-def test_builtin_model_loads_and_says_it_is_untrained() -> None:
+def test_builtin_model_is_trained_with_card_and_thresholds() -> None:
     from core.paths import default_model_path
 
     loaded = load_checkpoint(default_model_path())
-    assert loaded.meta.trained is False
+    assert loaded.meta.trained is True and loaded.meta.model.width == 0.25
     assert "not for diagnosis" in loaded.meta.notes.lower()
-    assert loaded.meta.model.width == 0.25
+    assert "CC BY 4.0" in loaded.meta.training_data
+    assert all(0.0 < t < 1.0 for t in loaded.meta.default_thresholds.values())
+    assert loaded.meta.default_head in ("1", "2", "3", "4", "mean")
+    card = default_model_path().with_suffix(".md").read_text()
+    assert "CC BY 4.0" in card and "not for diagnosis" in card and "Validation AUPR" in card

@@ -130,7 +130,7 @@ def test_synth_command(tmp_path: Path) -> None:
 def test_info_describes_the_builtin_model(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["info"]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["trained"] is False and info["model"]["width"] == 0.25
+    assert info["trained"] is True and info["model"]["width"] == 0.25
 
 
 @pytest.mark.slow
@@ -146,7 +146,8 @@ def test_console_script_default_runs_on_bundled_samples(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "lesionlens-output"
     sidecar = json.loads((out / "synthetic_01.json").read_text())
-    assert sidecar["image"]["width"] == 4288 and "untrained" in sidecar["model"]["warning"]
+    assert sidecar["image"]["width"] == 4288 and sidecar["model"]["trained"] is True
+    assert "warning" not in sidecar["model"]
     assert (out / "masks" / "synthetic_02_SE.png").exists()
     assert "2 of 2 images written" in proc.stderr
 
@@ -162,3 +163,11 @@ def test_predict_is_sharded_across_torchrun_ranks(
         assert _predict([str(photos), "--out", str(out)], tiny_checkpoint) == 0
         written.append(sorted(p.name for p in out.glob("*.json")))
     assert written == [["eye_0.json"], ["eye_0.json", "eye_1.json"]]  # rank 0 took eye_0, rank 1 eye_1
+
+
+def test_a_rank_without_files_succeeds(
+    photos: Path, tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RANK", "2")
+    monkeypatch.setenv("WORLD_SIZE", "3")  # two photographs, three ranks: rank 2 has none
+    assert _predict([str(photos), "--out", str(tmp_path / "out")], tiny_checkpoint) == 0

@@ -106,6 +106,31 @@ def test_train_then_evaluate_end_to_end(synthetic_data: Path, tmp_path: Path) ->
     assert (out / "evaluation_images.csv").read_text().count("\n") == 1 + 5 * 4
     assert any(p.name.startswith("pr_images_head") for p in out.iterdir())
 
+    val_out = tmp_path / "eval_val"
+    assert (
+        main(
+            [
+                "--log-level",
+                "WARNING",
+                "evaluate",
+                "--model",
+                str(run / "best.safetensors"),
+                "--data",
+                str(synthetic_data),
+                "--val-of",
+                str(run),
+                "--out",
+                str(val_out),
+                "--tile",
+                "64",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
+    assert json.loads((val_out / "evaluation_images.json").read_text())["images"] == config["val_images"]
+
     tiles_out = tmp_path / "eval_tiles"
     assert (
         main(
