@@ -59,6 +59,12 @@ def _train_args(data: Path, out: Path, epochs: int) -> list[str]:
     ]
 
 
+def _evaluate(run: Path, data: Path, *options: str) -> int:
+    """``lesionlens evaluate`` of a run's best checkpoint on CPU."""
+    model = str(run / "best.safetensors")
+    return main(["--log-level", "WARNING", "evaluate", "--model", model, "--data", str(data), *options])
+
+
 @pytest.mark.slow
 def test_train_then_evaluate_end_to_end(synthetic_data: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"
@@ -77,26 +83,19 @@ def test_train_then_evaluate_end_to_end(synthetic_data: Path, tmp_path: Path) ->
 
     out = tmp_path / "eval"
     assert (
-        main(
-            [
-                "--log-level",
-                "WARNING",
-                "evaluate",
-                "--model",
-                str(run / "best.safetensors"),
-                "--data",
-                str(synthetic_data),
-                "--split",
-                "test",
-                "--out",
-                str(out),
-                "--tile",
-                "64",
-                "--overlap",
-                "16",
-                "--device",
-                "cpu",
-            ]
+        _evaluate(
+            run,
+            synthetic_data,
+            "--split",
+            "test",
+            "--out",
+            str(out),
+            "--tile",
+            "64",
+            "--overlap",
+            "16",
+            "--device",
+            "cpu",
         )
         == 0
     )
@@ -108,24 +107,17 @@ def test_train_then_evaluate_end_to_end(synthetic_data: Path, tmp_path: Path) ->
 
     val_out = tmp_path / "eval_val"
     assert (
-        main(
-            [
-                "--log-level",
-                "WARNING",
-                "evaluate",
-                "--model",
-                str(run / "best.safetensors"),
-                "--data",
-                str(synthetic_data),
-                "--val-of",
-                str(run),
-                "--out",
-                str(val_out),
-                "--tile",
-                "64",
-                "--device",
-                "cpu",
-            ]
+        _evaluate(
+            run,
+            synthetic_data,
+            "--val-of",
+            str(run),
+            "--out",
+            str(val_out),
+            "--tile",
+            "64",
+            "--device",
+            "cpu",
         )
         == 0
     )
@@ -133,24 +125,17 @@ def test_train_then_evaluate_end_to_end(synthetic_data: Path, tmp_path: Path) ->
 
     tiles_out = tmp_path / "eval_tiles"
     assert (
-        main(
-            [
-                "--log-level",
-                "WARNING",
-                "evaluate",
-                "--model",
-                str(run / "best.safetensors"),
-                "--data",
-                str(synthetic_data),
-                "--split",
-                "test",
-                "--protocol",
-                "tiles",
-                "--out",
-                str(tiles_out),
-                "--device",
-                "cpu",
-            ]
+        _evaluate(
+            run,
+            synthetic_data,
+            "--split",
+            "test",
+            "--protocol",
+            "tiles",
+            "--out",
+            str(tiles_out),
+            "--device",
+            "cpu",
         )
         == 0
     )
