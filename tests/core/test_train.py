@@ -62,7 +62,8 @@ def _train_args(data: Path, out: Path, epochs: int) -> list[str]:
 def _evaluate(run: Path, data: Path, *options: str) -> int:
     """``lesionlens evaluate`` of a run's best checkpoint on CPU."""
     model = str(run / "best.safetensors")
-    return main(["--log-level", "WARNING", "evaluate", "--model", model, "--data", str(data), *options])
+    args = ["--log-level", "WARNING", "evaluate", "--model", model, "--data", str(data), "--device", "cpu"]
+    return main([*args, *options])
 
 
 @pytest.mark.slow
@@ -84,18 +85,7 @@ def test_train_then_evaluate_end_to_end(synthetic_data: Path, tmp_path: Path) ->
     out = tmp_path / "eval"
     assert (
         _evaluate(
-            run,
-            synthetic_data,
-            "--split",
-            "test",
-            "--out",
-            str(out),
-            "--tile",
-            "64",
-            "--overlap",
-            "16",
-            "--device",
-            "cpu",
+            run, synthetic_data, "--split", "test", "--out", str(out), "--tile", "64", "--overlap", "16"
         )
         == 0
     )
@@ -106,38 +96,12 @@ def test_train_then_evaluate_end_to_end(synthetic_data: Path, tmp_path: Path) ->
     assert any(p.name.startswith("pr_images_head") for p in out.iterdir())
 
     val_out = tmp_path / "eval_val"
-    assert (
-        _evaluate(
-            run,
-            synthetic_data,
-            "--val-of",
-            str(run),
-            "--out",
-            str(val_out),
-            "--tile",
-            "64",
-            "--device",
-            "cpu",
-        )
-        == 0
-    )
+    assert _evaluate(run, synthetic_data, "--val-of", str(run), "--out", str(val_out), "--tile", "64") == 0
     assert json.loads((val_out / "evaluation_images.json").read_text())["images"] == config["val_images"]
 
     tiles_out = tmp_path / "eval_tiles"
     assert (
-        _evaluate(
-            run,
-            synthetic_data,
-            "--split",
-            "test",
-            "--protocol",
-            "tiles",
-            "--out",
-            str(tiles_out),
-            "--device",
-            "cpu",
-        )
-        == 0
+        _evaluate(run, synthetic_data, "--split", "test", "--protocol", "tiles", "--out", str(tiles_out)) == 0
     )
     assert json.loads((tiles_out / "evaluation_tiles.json").read_text())["protocol"] == "tiles"
 
