@@ -1,6 +1,6 @@
 """The ``lesionlens`` command line.
 
-``lesionlens`` alone runs the built-in default (bundled model on the bundled samples);
+``lesionlens`` alone (or ``gui``) opens the review app, see ``app.main``;
 ``predict`` writes probability maps for images or folders; ``synth`` writes a synthetic
 dataset; ``info`` describes a model file.
 """
@@ -20,12 +20,10 @@ from core.config import InferenceConfig, TilingConfig
 from core.errors import LesionLensError
 from core.inference import InferenceProgress, Predictor
 from core.lesions import LESIONS, Lesion
-from core.paths import default_model_path, sample_images
+from core.paths import default_model_path
 from core.predict_files import DISCLAIMER, FileResult, expand_inputs, predict_files
 
 log = logging.getLogger("lesionlens")
-
-DEFAULT_OUTPUT = Path("lesionlens-output")
 
 
 def parse_thresholds(text: str) -> dict[Lesion, float]:
@@ -107,7 +105,28 @@ def build_parser() -> argparse.ArgumentParser:
     add_commands(sub)
     info = sub.add_parser("info", help="describe a model file")
     info.add_argument("model", type=Path, nargs="?", default=None)
+    _add_gui(sub)
     return parser
+
+
+def _add_gui(sub: argparse._SubParsersAction) -> None:
+    """Options of the review app (started by ``app.main``; the engine never imports Qt)."""
+    p = sub.add_parser("gui", help="open the review app (the default without a command)")
+    p.add_argument("paths", nargs="*", type=Path, help="images or folders (default: the bundled samples)")
+    p.add_argument("--model", type=Path, default=None, help="model file (.safetensors); default: built-in")
+    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, mps")
+    p.add_argument(
+        "--ground-truth", type=Path, default=None, help="folder with the images' masks, if not beside them"
+    )
+    p.add_argument(
+        "--cache-dir", type=Path, default=None, help="prediction cache (default: per-user cache folder)"
+    )
+    p.add_argument(
+        "--screenshot",
+        type=Path,
+        default=None,
+        help="render the window with the first image's prediction to this PNG and exit",
+    )
 
 
 def _progress_bar():  # type: ignore[no-untyped-def]
@@ -195,22 +214,6 @@ def run_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_default() -> int:
-    """No arguments: the built-in model on the bundled sample images."""
-    samples = sample_images()
-    if not samples:
-        print("no bundled sample images found; run 'lesionlens predict IMAGE --out DIR'", file=sys.stderr)
-        return 1
-    log.info(
-        "no command given: predicting the %d bundled samples into %s/ (the review GUI comes "
-        "with a later release; see 'lesionlens --help')",
-        len(samples),
-        DEFAULT_OUTPUT,
-    )
-    args = build_parser().parse_args(["predict", *map(str, samples), "--out", str(DEFAULT_OUTPUT), "--masks"])
-    return run_predict(args)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``lesionlens`` console script."""
     parser = build_parser()
@@ -226,9 +229,11 @@ def main(argv: list[str] | None = None) -> int:
         "train": run_train,
         "evaluate": run_evaluate,
     }
+    if args.command in (None, "gui"):
+        parser.print_help()
+        print("\nthe review app opens with 'lesionlens' or 'lesionlens gui' (python -m app)", file=sys.stderr)
+        return 0 if args.command is None else 2
     try:
-        if args.command is None:
-            return run_default()
         return commands[args.command](args)
     except LesionLensError as exc:
         print(f"error: {exc}", file=sys.stderr)

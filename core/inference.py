@@ -75,6 +75,13 @@ class LesionProbabilities:
         """H x W bool: probability >= threshold (threshold in 0..1)."""
         return self[lesion] >= probability_to_level(threshold)
 
+    def at(self, y: int, x: int) -> dict[Lesion, float] | None:
+        """Per lesion, the probability (0..1) at pixel (y, x); None outside the image."""
+        height, width = self.probs.shape[1:]
+        if not (0 <= y < height and 0 <= x < width):
+            return None
+        return {lesion: float(self.probs[i, y, x]) / 255.0 for i, lesion in enumerate(LESIONS)}
+
 
 @dataclass(frozen=True)
 class HeadProbabilities:

@@ -19,14 +19,15 @@ class Lesion(Enum):
         code: short code used in file names (IDRiD convention), e.g. ``"MA"``.
         title: human-readable name.
         colour: default display colour, RGB uint8, from the Okabe-Ito colour-blind-safe
-            palette.
+            palette, picked to stand out on the red-orange fundus (its orange and
+            vermillion would vanish there).
         priority: label priority where masks overlap; higher wins.
     """
 
-    MA = ("MA", "Microaneurysm", (230, 159, 0), 4)
-    HE = ("HE", "Haemorrhage", (213, 94, 0), 1)
-    EX = ("EX", "Hard exudate", (86, 180, 233), 2)
-    SE = ("SE", "Soft exudate", (0, 158, 115), 3)
+    MA = ("MA", "Microaneurysm", (240, 228, 66), 4)  # yellow
+    HE = ("HE", "Haemorrhage", (0, 114, 178), 1)  # blue
+    EX = ("EX", "Hard exudate", (0, 158, 115), 2)  # bluish green
+    SE = ("SE", "Soft exudate", (204, 121, 167), 3)  # reddish purple
 
     def __init__(self, code: str, title: str, colour: tuple[int, int, int], priority: int):
         self.code = code

@@ -164,6 +164,17 @@ class PRAccumulator:
         best = int(np.argmax(f1))
         return self.operating_point(lesion, float(c.thresholds[best]) / 255.0)
 
+    def threshold_near(self, lesion: Lesion, recall: float, precision: float) -> float | None:
+        """Threshold (0..1) of the curve point nearest to (recall, precision); None without points.
+
+        Used when a reader clicks a curve: both axes span 0..1, so plain Euclidean distance.
+        """
+        c = self.curve(lesion)
+        if c.thresholds.size == 0:
+            return None
+        distance = np.hypot(c.recall[:-1] - recall, c.precision[:-1] - precision)
+        return float(c.thresholds[int(np.argmin(distance))]) / 255.0
+
     def aupr_eleven(self, lesion: Lesion) -> float:
         """AUPR from the 11 thresholds 0, 0.1, ..., 1.0 (trapezoid over recall).
 

@@ -186,3 +186,17 @@ def test_all_heads_match_single_head_runs(tiny_loaded, small_fundus) -> None:
         np.testing.assert_array_equal(heads.head(number).probs, single.probs)
     mean = _predictor(tiny_loaded, head="mean").predict(small_fundus.image).probs.astype(int)
     assert np.abs(heads.mean().probs.astype(int) - mean).max() <= 2  # uint8 rounding of each head
+
+
+def test_probabilities_at_a_pixel(small_fundus) -> None:
+    from core.fov import detect_fov
+    from core.inference import LesionProbabilities
+    from core.lesions import Lesion
+
+    probs = np.zeros((4, *small_fundus.image.shape[:2]), np.uint8)
+    probs[2, 10, 20] = 255
+    probs[0, 10, 20] = 51
+    maps = LesionProbabilities(probs, detect_fov(small_fundus.image))
+    values = maps.at(10, 20)
+    assert values == {Lesion.MA: 0.2, Lesion.HE: 0.0, Lesion.EX: 1.0, Lesion.SE: 0.0}
+    assert maps.at(-1, 0) is None and maps.at(0, 360) is None

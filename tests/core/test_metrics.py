@@ -117,3 +117,22 @@ def test_summary_has_every_lesion_and_the_mean() -> None:
     assert summary["mean"]["aupr"] == pytest.approx(
         np.mean([summary[c]["aupr"] for c in ("MA", "HE", "EX", "SE")])
     )
+
+
+def test_threshold_near_picks_the_closest_curve_point() -> None:
+    from core.lesions import LESIONS, Lesion
+    from core.metrics import PRAccumulator
+
+    probs = np.zeros((4, 10, 10), np.uint8)
+    probs[0, :5] = 200  # top half: strong
+    probs[0, 5:, :5] = 50  # bottom-left: weak
+    truth = {Lesion.MA: np.zeros((10, 10), bool)}
+    truth[Lesion.MA][:5] = True
+    truth[Lesion.MA][5:, :2] = True
+    scores = PRAccumulator(LESIONS)
+    scores.add(probs, truth)
+    curve = scores.curve(Lesion.MA)
+    for index, level in enumerate(curve.thresholds):
+        picked = scores.threshold_near(Lesion.MA, curve.recall[index] + 0.01, curve.precision[index] - 0.01)
+        assert picked == level / 255
+    assert PRAccumulator(LESIONS).threshold_near(Lesion.HE, 0.5, 0.5) is None

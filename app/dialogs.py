@@ -1,0 +1,124 @@
+"""Help, About and error dialogs."""
+
+from __future__ import annotations
+
+import html
+import platform
+from importlib import metadata
+
+from PySide6 import __version__ as pyside_version
+from PySide6.QtCore import Qt, qVersion
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox, QTextBrowser, QVBoxLayout, QWidget
+
+import core
+from core.checkpoint import LoadedModel
+from core.predict_files import DISCLAIMER
+
+IDRID_ATTRIBUTION = (
+    "The bundled model was trained on the Indian Diabetic Retinopathy Image Dataset (IDRiD), "
+    "P. Porwal et al., IEEE Dataport 2018, doi:10.21227/H25W98, licensed CC BY 4.0."
+)
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def versions() -> dict[str, str]:
+    """Versions of LesionLens and the components it runs on."""
+    import cv2
+    import numpy
+    import pyqtgraph
+    import torch
+
+    return {
+        "LesionLens": core.__version__,
+        "Python": platform.python_version(),
+        "PyTorch": torch.__version__,
+        "PySide6 / Qt": f"{pyside_version} / {qVersion()}",
+        "pyqtgraph": pyqtgraph.__version__,
+        "NumPy": numpy.__version__,
+        "OpenCV": cv2.__version__,
+        "scikit-learn": _version("scikit-learn"),
+        "safetensors": _version("safetensors"),
+    }
+
+
+def _text_dialog(parent: QWidget | None, title: str, body_html: str, name: str) -> QDialog:
+    dialog = QDialog(parent)
+    dialog.setObjectName(name)
+    dialog.setWindowTitle(title)
+    browser = QTextBrowser()
+    browser.setOpenExternalLinks(True)
+    browser.setHtml(body_html)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(browser)
+    layout.addWidget(buttons)
+    dialog.resize(640, 560)
+    return dialog
+
+
+def shortcuts_html(actions: list[QAction]) -> str:
+    """A table of every action that has a keyboard shortcut."""
+    rows = []
+    for action in actions:
+        keys = ", ".join(k.toString() for k in action.shortcuts())
+        if keys:
+            text = html.escape(action.text().replace("&", ""))
+            rows.append(f"<tr><td><b>{html.escape(keys)}</b></td><td>{text}</td></tr>")
+    mouse = (
+        "<tr><td><b>wheel</b></td><td>zoom around the cursor</td></tr>"
+        "<tr><td><b>drag</b></td><td>pan</td></tr>"
+        "<tr><td><b>click a PR curve</b></td><td>set that lesion's threshold to the clicked point</td></tr>"
+        "<tr><td><b>drop files or folders</b></td><td>add them to the worklist</td></tr>"
+    )
+    return f"<h3>Keyboard and mouse</h3><table cellpadding='3'>{''.join(rows)}{mouse}</table>"
+
+
+def help_dialog(parent: QWidget | None, actions: list[QAction]) -> QDialog:
+    return _text_dialog(parent, "LesionLens shortcuts", shortcuts_html(actions), "help_dialog")
+
+
+def about_html(loaded: LoadedModel | None, model_card: str | None) -> str:
+    """Versions, the model and its card, the disclaimer and the data attribution."""
+    rows = "".join(
+        f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in versions().items()
+    )
+    parts = [
+        f"<h2>LesionLens {html.escape(core.__version__)}</h2>",
+        f"<p><b>{html.escape(DISCLAIMER)}</b> Every finding must be confirmed by a qualified reader.</p>",
+        f"<table cellpadding='2'>{rows}</table>",
+    ]
+    if loaded is not None:
+        meta = loaded.meta
+        thresholds = ", ".join(f"{k} {v:.3f}" for k, v in meta.default_thresholds.items())
+        parts.append(
+            f"<h3>Model</h3><p>{html.escape(meta.name)} ({html.escape(loaded.path.name)})<br>"
+            f"sha256 {loaded.sha256}<br>width {meta.model.width}, output {html.escape(meta.default_head)}, "
+            f"default thresholds {html.escape(thresholds)}"
+            f"{'' if meta.trained else '<br><b>UNTRAINED model: its maps mean nothing</b>'}</p>"
+        )
+    if model_card:
+        parts.append(f"<h3>Model card</h3><pre style='white-space: pre-wrap'>{html.escape(model_card)}</pre>")
+    parts.append(f"<h3>Data</h3><p>{html.escape(IDRID_ATTRIBUTION)}</p>")
+    return "".join(parts)
+
+
+def about_dialog(parent: QWidget | None, loaded: LoadedModel | None, model_card: str | None) -> QDialog:
+    return _text_dialog(parent, "About LesionLens", about_html(loaded, model_card), "about_dialog")
+
+
+def show_error(parent: QWidget | None, title: str, message: str) -> QMessageBox:
+    """A non-blocking error box (the event loop keeps running; tests can find and close it)."""
+    box = QMessageBox(QMessageBox.Icon.Critical, title, message, QMessageBox.StandardButton.Ok, parent)
+    box.setObjectName("error_dialog")
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box

@@ -1,0 +1,204 @@
+"""The fundus photograph with one overlay layer per lesion (pyqtgraph).
+
+Probability maps stay uint8; a threshold, colour or opacity change swaps the layer's
+256-entry lookup table (an Indexed8 colour table in Qt), so no pixel is recomputed.
+Contours and ground-truth layers are computed by ``core.display`` once per image or,
+for prediction contours, once per threshold.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Signal
+
+from app.overlay_state import LayerStyle, OverlayStyle, TruthMode
+
+if TYPE_CHECKING:
+    import numpy as np
+from core import display
+from core.inference import LesionProbabilities
+from core.lesions import LESIONS, PAINT_ORDER, Lesion
+
+_LAYERS = ("fill", "contour", "truth_outline", "truth_fill", "compare_truth", "compare_other")
+
+
+class ImageView(pg.GraphicsLayoutWidget):
+    """Zoomable, pannable photograph with lesion layers.
+
+    Signals:
+        hovered(y, x): the cursor is over image pixel (y, x) (may lie outside the image).
+    """
+
+    hovered = Signal(int, int)
+
+    def __init__(self, parent=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(parent)
+        self.setBackground("#202020")
+        self.view: pg.ViewBox = self.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.base = pg.ImageItem(axisOrder="row-major")
+        self.view.addItem(self.base)
+        self._items: dict[tuple[Lesion, str], pg.ImageItem] = {}
+        self._prediction: LesionProbabilities | None = None
+        self._truth: dict[Lesion, np.ndarray] | None = None
+        self._derived: dict[tuple[Lesion, str], np.ndarray] = {}
+        self._shown: dict[tuple[Lesion, str], np.ndarray] = {}
+        self._contour_thresholds: dict[Lesion, float] = {}
+        self.styles: dict[Lesion, LayerStyle] = {}
+        self.overlay_style = OverlayStyle.FILL
+        self.truth_mode = TruthMode.OUTLINE
+        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+    # content ------------------------------------------------------------------------
+    def set_image(self, rgb: np.ndarray | None, keep_view: bool = False) -> None:
+        """Show an H x W x 3 uint8 RGB photograph (None clears the view)."""
+        if rgb is None:
+            self.base.clear()
+            self.set_maps(None, None)
+            return
+        same_size = self.base.image is not None and self.base.image.shape[:2] == rgb.shape[:2]
+        self.base.setImage(rgb, autoLevels=False, levels=None)
+        if not (keep_view and same_size):
+            self.fit()
+
+    def set_maps(
+        self, prediction: LesionProbabilities | None, truth: dict[Lesion, np.ndarray] | None
+    ) -> None:
+        """Replace the prediction and ground truth; derived layers are rebuilt on demand."""
+        self._prediction, self._truth = prediction, truth
+        self._derived.clear()
+        self._shown.clear()
+        self._contour_thresholds.clear()
+        for item in self._items.values():
+            item.clear()
+            item.setVisible(False)
+        self.refresh_all()
+
+    @property
+    def has_truth(self) -> bool:
+        return self._truth is not None
+
+    # styles -------------------------------------------------------------------------
+    def set_style(self, lesion: Lesion, style: LayerStyle) -> None:
+        self.styles[lesion] = style
+        self.refresh(lesion)
+
+    def set_overlay_style(self, style: OverlayStyle) -> None:
+        self.overlay_style = style
+        self.refresh_all()
+
+    def set_truth_mode(self, mode: TruthMode) -> None:
+        self.truth_mode = mode
+        self.refresh_all()
+
+    def refresh_all(self) -> None:
+        for lesion in LESIONS:
+            self.refresh(lesion)
+
+    def refresh(self, lesion: Lesion) -> None:
+        """Show exactly the layers the current modes ask for, with current lookup tables."""
+        style = self.styles.get(lesion)
+        wanted: dict[str, np.ndarray] = {}
+        if style is not None and style.visible:
+            wanted = self._wanted_luts(lesion, style)
+        for name in _LAYERS:
+            key = (lesion, name)
+            if name in wanted:
+                item = self._item(lesion, name)
+                item.setLookupTable(wanted[name])
+                item.setVisible(True)
+            elif key in self._items:
+                self._items[key].setVisible(False)
+
+    def _wanted_luts(self, lesion: Lesion, style: LayerStyle) -> dict[str, np.ndarray]:
+        has_prediction = self._prediction is not None
+        has_truth = self._truth is not None
+        mode = self.truth_mode if has_truth else TruthMode.OFF
+        luts: dict[str, np.ndarray] = {}
+        if mode is TruthMode.COMPARE and has_prediction:
+            truth_lut, other_lut = display.comparison_luts(style.threshold, style.opacity)
+            luts["compare_truth"], luts["compare_other"] = truth_lut, other_lut
+            return luts
+        if mode is TruthMode.TRUTH:
+            luts["truth_fill"] = display.binary_lut(style.colour, style.opacity)
+            return luts
+        if has_prediction and self.overlay_style is OverlayStyle.FILL:
+            luts["fill"] = display.threshold_lut(style.colour, style.threshold, style.opacity)
+        elif has_prediction:
+            luts["contour"] = display.binary_lut(style.colour, max(style.opacity, 0.8))
+        if mode is TruthMode.OUTLINE:
+            luts["truth_outline"] = display.binary_lut(style.colour, 1.0)
+        return luts
+
+    def _layer_data(self, lesion: Lesion, name: str) -> np.ndarray:
+        """The uint8 array behind one layer (computed by core.display once, then kept).
+
+        Only called for layers that ``_wanted_luts`` asked for, so the prediction or the
+        ground truth it needs exists.
+        """
+        prediction, truth = self._prediction, self._truth
+        key = (lesion, name)
+        if name == "fill" and prediction is not None:
+            return self._derived.setdefault(key, prediction[lesion])  # the same view every time
+        if name == "contour" and prediction is not None:
+            threshold = self.styles[lesion].threshold
+            if self._contour_thresholds.get(lesion) != threshold:
+                width = display.outline_width(prediction.probs.shape[1:])
+                self._derived[key] = display.threshold_outline(prediction[lesion], threshold, width)
+                self._contour_thresholds[lesion] = threshold
+            return self._derived[key]
+        if key not in self._derived and truth is not None:
+            mask = truth[lesion]
+            if name == "truth_outline":
+                self._derived[key] = display.outline(mask, display.outline_width(mask.shape))
+            elif name == "truth_fill":
+                self._derived[key] = display.mask_layer(mask)
+            elif prediction is not None:
+                on, off = display.comparison_layers(prediction[lesion], mask)
+                self._derived[(lesion, "compare_truth")] = on
+                self._derived[(lesion, "compare_other")] = off
+        return self._derived[key]
+
+    def _item(self, lesion: Lesion, name: str) -> pg.ImageItem:
+        key = (lesion, name)
+        item = self._items.get(key)
+        if item is None:
+            item = pg.ImageItem(axisOrder="row-major")
+            order = PAINT_ORDER.index(lesion)
+            is_line = name in ("contour", "truth_outline")
+            item.setZValue((20 if is_line else 10) + order)
+            self.view.addItem(item)
+            self._items[key] = item
+        data = self._layer_data(lesion, name)
+        if self._shown.get(key) is not data:  # a new array only after set_maps or a contour change
+            item.setImage(data, autoLevels=False, levels=None)
+            self._shown[key] = data
+        return item
+
+    def layer(self, lesion: Lesion, name: str) -> pg.ImageItem | None:
+        """A layer's item if it exists (for tests and benchmarks)."""
+        return self._items.get((lesion, name))
+
+    # navigation ---------------------------------------------------------------------
+    def fit(self) -> None:
+        """Whole photograph in the window."""
+        if self.base.image is not None:
+            self.view.autoRange(items=[self.base], padding=0.01)
+
+    def actual_size(self) -> None:
+        """One photograph pixel per screen pixel, around the view's centre."""
+        pixel = self.view.viewPixelSize()
+        if pixel[0] > 0:
+            self.view.scaleBy((1.0 / pixel[0], 1.0 / pixel[1]), center=self.view.viewRect().center())
+
+    def zoom(self, factor: float) -> None:
+        """Zoom in (factor > 1) or out around the view's centre."""
+        self.view.scaleBy((1.0 / factor, 1.0 / factor), center=self.view.viewRect().center())
+
+    def _on_mouse_moved(self, position: QPointF) -> None:
+        if self.base.image is None:
+            return
+        point = self.view.mapSceneToView(position)
+        self.hovered.emit(math.floor(point.y()), math.floor(point.x()))

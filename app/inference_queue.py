@@ -1,0 +1,108 @@
+"""One inference at a time, in a worker thread, for a queue of photographs."""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from app.workers import Job, JobRunner
+from core.ground_truth import GroundTruthSource
+from core.review import ImageAnalysis, ReviewEngine
+
+log = logging.getLogger(__name__)
+
+
+class InferenceQueue(QObject):
+    """Predicts queued photographs one after the other.
+
+    Signals:
+        started(path), progress(path, done, total), finished(path, analysis),
+        failed(path, message), cancelled(path).
+    """
+
+    started = Signal(object)
+    progress = Signal(object, int, int)
+    finished = Signal(object, object)
+    failed = Signal(object, str)
+    cancelled = Signal(object)
+
+    def __init__(self, engine: ReviewEngine, runner: JobRunner, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self.runner = runner
+        self.pending: list[tuple[Path, GroundTruthSource | None]] = []
+        self.running: tuple[Path, Job] | None = None
+
+    def submit(self, path: Path, truth: GroundTruthSource | None = None, first: bool = False) -> None:
+        """Queue a photograph (at the front with ``first``); a queued one moves, a running one stays."""
+        if self.running is not None and self.running[0] == path:
+            return
+        self.pending = [item for item in self.pending if item[0] != path]
+        self.pending.insert(0 if first else len(self.pending), (path, truth))
+        self._start_next()
+
+    def is_queued(self, path: Path) -> bool:
+        return any(item[0] == path for item in self.pending)
+
+    @property
+    def running_path(self) -> Path | None:
+        return self.running[0] if self.running else None
+
+    def cancel(self) -> list[Path]:
+        """Stop the running inference and empty the queue; returns the paths dropped from the queue."""
+        dropped = [path for path, _ in self.pending]
+        self.pending.clear()
+        if self.running is not None:
+            self.running[1].cancel()
+        return dropped
+
+    def _start_next(self) -> None:
+        if self.running is not None or not self.pending:
+            return
+        path, truth = self.pending.pop(0)
+        job = Job(partial(self.engine.iter_analyse, path, truth), str(path))
+        # Bound slots of this QObject: Qt queues them into the GUI thread.
+        job.signals.progress.connect(self._on_progress)
+        job.signals.finished.connect(self._on_finished)
+        job.signals.failed.connect(self._on_failed)
+        job.signals.cancelled.connect(self._on_cancelled)
+        job.signals.ended.connect(self._on_ended)
+        self.running = (path, job)
+        self.started.emit(path)
+        self.runner.start(job)
+
+    def _path_of_sender(self) -> Path | None:
+        if self.running is not None and self.running[1].signals is self.sender():
+            return self.running[0]
+        return None
+
+    @Slot(int, int)
+    def _on_progress(self, done: int, total: int) -> None:
+        path = self._path_of_sender()
+        if path is not None:
+            self.progress.emit(path, done, total)
+
+    @Slot(object)
+    def _on_finished(self, analysis: ImageAnalysis) -> None:
+        self.finished.emit(analysis.path, analysis)
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        path = self._path_of_sender()
+        if path is not None:
+            self.failed.emit(path, message)
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        path = self._path_of_sender()
+        if path is not None:
+            self.cancelled.emit(path)
+
+    @Slot()
+    def _on_ended(self) -> None:
+        if self._path_of_sender() is not None:
+            self.running = None
+        self._start_next()

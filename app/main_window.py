@@ -1,0 +1,154 @@
+"""The main window: layout, menus, actions and status bar. No logic (see controller)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QWidget,
+)
+
+from app.image_view import ImageView
+from app.lesion_panel import LesionPanel
+from app.pr_panel import PRPanel
+from app.worklist import Worklist
+from core.predict_files import DISCLAIMER
+
+# name: (menu text, shortcuts, menu)
+ACTIONS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "open_files": ("&Open images…", ("Ctrl+O",), "File"),
+    "open_folder": ("Open &folder…", ("Ctrl+Shift+O",), "File"),
+    "choose_truth": ("Choose &ground-truth folder…", ("Ctrl+G",), "File"),
+    "clear_truth": ("Forget this image's ground truth", (), "File"),
+    "save_screenshot": ("Save window as PNG…", ("Ctrl+Shift+S",), "File"),
+    "quit": ("&Quit", ("Ctrl+Q",), "File"),
+    "run": ("&Run inference on this image", ("Ctrl+R",), "Image"),
+    "run_all": ("Run inference on &all images", ("Ctrl+Shift+R",), "Image"),
+    "cancel": ("&Cancel inference", ("Esc",), "Image"),
+    "next_image": ("&Next image", ("PgDown", "N"), "Image"),
+    "previous_image": ("&Previous image", ("PgUp", "P"), "Image"),
+    "mark_reviewed": ("Mark image &reviewed", ("Ctrl+Return",), "Image"),
+    "fit": ("&Fit to window", ("F",), "View"),
+    "actual_size": ("&Actual size (1:1)", ("1",), "View"),
+    "zoom_in": ("Zoom &in", ("+", "="), "View"),
+    "zoom_out": ("Zoom &out", ("-",), "View"),
+    "cycle_aid": ("Next &display aid (original, green, CLAHE)", ("D",), "View"),
+    "toggle_style": ("Prediction filled / &contour", ("C",), "View"),
+    "cycle_truth": ("Next ground-truth &mode", ("G",), "View"),
+    "toggle_overlays": ("Show / hide all &overlays", ("O",), "View"),
+    "toggle_MA": ("Show / hide microaneurysms", ("M",), "View"),
+    "toggle_HE": ("Show / hide haemorrhages", ("H",), "View"),
+    "toggle_EX": ("Show / hide hard exudates", ("E",), "View"),
+    "toggle_SE": ("Show / hide soft exudates", ("S",), "View"),
+    "reset_palette": ("Reset colours to the colour-blind-safe palette", (), "View"),
+    "help": ("&Keyboard shortcuts", ("F1",), "Help"),
+    "about": ("&About LesionLens", (), "Help"),
+}
+
+
+class MainWindow(QMainWindow):
+    """Image in the middle, worklist left, lesion controls and PR curves right."""
+
+    paths_dropped = Signal(list)  # list[Path]
+    closing = Signal()
+
+    def __init__(self, lesion_panel: LesionPanel, pr_panel: PRPanel) -> None:
+        super().__init__()
+        self.setWindowTitle("LesionLens: review aid, not a diagnosis")
+        self.setAcceptDrops(True)
+        self.image_view = ImageView()
+        self.setCentralWidget(self.image_view)
+        self.worklist = Worklist()
+        self.lesion_panel = lesion_panel
+        self.pr_panel = pr_panel
+        scroll = QScrollArea()
+        scroll.setWidget(lesion_panel)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(330)
+        self._dock("worklist", "Worklist", self.worklist, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._dock("lesions", "Lesions", scroll, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._dock("pr_curves", "Precision-recall", pr_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.actions_by_name: dict[str, QAction] = {}
+        self._build_menus()
+        self._build_status_bar()
+
+    def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{name}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_menus(self) -> None:
+        menus = {}
+        for name, (text, keys, menu_name) in ACTIONS.items():
+            if menu_name not in menus:
+                menus[menu_name] = self.menuBar().addMenu(f"&{menu_name}")
+            action = QAction(text, self)
+            action.setObjectName(f"action_{name}")
+            action.setShortcuts([QKeySequence(k) for k in keys])
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            menus[menu_name].addAction(action)
+            self.actions_by_name[name] = action
+        toolbar = self.addToolBar("Inference")
+        toolbar.setObjectName("toolbar_inference")
+        for name in ("open_files", "open_folder", "run", "run_all", "previous_image", "next_image", "fit"):
+            toolbar.addAction(self.actions_by_name[name])
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(260)
+        self.progress.setFormat("%v / %m tiles")
+        self.progress.setVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancel_button")
+        self.cancel_button.setVisible(False)
+        toolbar.addSeparator()
+        self.progress_action = toolbar.addWidget(self.progress)
+        self.cancel_action = toolbar.addWidget(self.cancel_button)
+
+    def _build_status_bar(self) -> None:
+        self.pixel_label = QLabel("")
+        self.pixel_label.setObjectName("pixel_label")
+        self.pixel_label.setMinimumWidth(430)
+        self.model_label = QLabel("")
+        disclaimer = QLabel(f"<b>{DISCLAIMER}</b>")
+        self.statusBar().addWidget(self.pixel_label, 1)
+        self.statusBar().addPermanentWidget(self.model_label)
+        self.statusBar().addPermanentWidget(disclaimer)
+
+    def action(self, name: str) -> QAction:
+        return self.actions_by_name[name]
+
+    def show_progress(self, done: int, total: int, label: str) -> None:
+        self.progress.setMaximum(max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"{label}: %v / %m tiles")
+        self.progress_action.setVisible(True)
+        self.cancel_action.setVisible(True)
+        self.progress.setVisible(True)
+        self.cancel_button.setVisible(True)
+
+    def hide_progress(self) -> None:
+        self.progress_action.setVisible(False)
+        self.cancel_action.setVisible(False)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            self.paths_dropped.emit(paths)
+            event.acceptProposedAction()
+
+    def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 - Qt override
+        self.closing.emit()
+        super().closeEvent(event)

@@ -1,0 +1,150 @@
+"""Live precision-recall curves per lesion, with the operating point of each threshold.
+
+The curves come from the per-image pixel histograms (``core.metrics.PRAccumulator``);
+moving a threshold only moves a marker and rewrites one table row.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+from app.overlay_state import Rgb
+from core.lesions import LESIONS, Lesion
+from core.metrics import PRAccumulator
+
+_COLUMNS = ("threshold", "AUPR", "precision", "recall", "Dice / F1", "AUPR list", "Dice list")
+_WORKLIST_PEN = pg.mkPen((170, 170, 170), width=1.5, style=Qt.PenStyle.DashLine)
+
+
+def _text(value: float) -> str:
+    return "-" if value is None or math.isnan(value) else f"{value:.3f}"
+
+
+class PRPanel(QWidget):
+    """Four PR plots (MA, HE, EX, SE) and a metrics table.
+
+    Signals:
+        curve_clicked(lesion, recall, precision): the reader clicked inside a lesion's plot.
+    """
+
+    curve_clicked = Signal(object, float, float)
+
+    def __init__(self, colours: dict[Lesion, Rgb], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.image_scores: PRAccumulator | None = None
+        self.worklist_scores: PRAccumulator | None = None
+        self.thresholds: dict[Lesion, float] = {}
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("#202020")
+        self.plots: dict[Lesion, pg.PlotItem] = {}
+        self.image_curves: dict[Lesion, pg.PlotDataItem] = {}
+        self.list_curves: dict[Lesion, pg.PlotDataItem] = {}
+        self.image_points: dict[Lesion, pg.ScatterPlotItem] = {}
+        self.list_points: dict[Lesion, pg.ScatterPlotItem] = {}
+        for index, lesion in enumerate(LESIONS):
+            plot = self.graphics.addPlot(row=index // 2, col=index % 2)
+            plot.setMenuEnabled(False)
+            plot.setMouseEnabled(False, False)
+            plot.hideButtons()
+            plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.02)
+            plot.setLabel("bottom", "recall")
+            plot.setLabel("left", "precision")
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            self.plots[lesion] = plot
+            self.list_curves[lesion] = plot.plot([], [], pen=_WORKLIST_PEN)
+            self.image_curves[lesion] = plot.plot([], [])
+            self.list_points[lesion] = pg.ScatterPlotItem(
+                size=9, pen=pg.mkPen((200, 200, 200), width=1.5), brush=None
+            )
+            self.image_points[lesion] = pg.ScatterPlotItem(size=11, pen=pg.mkPen("w"))
+            plot.addItem(self.list_points[lesion])
+            plot.addItem(self.image_points[lesion])
+        self.set_colours(colours)
+        self.table = QTableWidget(len(LESIONS), len(_COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(_COLUMNS))
+        self.table.setVerticalHeaderLabels([lesion.code for lesion in LESIONS])
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setMaximumHeight(150)
+        self.table.setToolTip(
+            "Pixel scores inside the field of view at the current thresholds; 'list' pools every "
+            "predicted image of the worklist that has ground truth (IDRiD's way)"
+        )
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.table)
+        self.graphics.scene().sigMouseClicked.connect(self._on_click)
+        self.set_scores(None, None, 0)
+
+    def set_colours(self, colours: dict[Lesion, Rgb]) -> None:
+        for lesion, colour in colours.items():
+            self.image_curves[lesion].setPen(pg.mkPen(colour, width=2.5))
+            self.image_points[lesion].setBrush(pg.mkBrush(colour))
+
+    def set_scores(
+        self, image: PRAccumulator | None, worklist: PRAccumulator | None, worklist_images: int
+    ) -> None:
+        """New histograms (image changed, ground truth changed, a prediction finished)."""
+        self.image_scores, self.worklist_scores = image, worklist
+        for lesion in LESIONS:
+            plot = self.plots[lesion]
+            for scores, curve in ((image, self.image_curves[lesion]), (worklist, self.list_curves[lesion])):
+                if scores is not None and scores.has_positives(lesion):
+                    c = scores.curve(lesion)
+                    curve.setData(c.recall, c.precision)
+                else:
+                    curve.setData([], [])
+            title = f"{lesion.code}: {lesion.title}"
+            if image is None:
+                title += " (no ground truth or prediction)"
+            elif not image.has_positives(lesion):
+                title += " (absent in ground truth)"
+            plot.setTitle(title, size="9pt")
+        self.table.setHorizontalHeaderItem(5, QTableWidgetItem(f"AUPR list ({worklist_images})"))
+        self.table.setHorizontalHeaderItem(6, QTableWidgetItem(f"Dice list ({worklist_images})"))
+        for lesion in LESIONS:
+            self.set_threshold(lesion, self.thresholds.get(lesion, 0.5))
+
+    def set_threshold(self, lesion: Lesion, threshold: float) -> None:
+        """Move the operating points of one lesion and update its table row."""
+        self.thresholds[lesion] = threshold
+        row = LESIONS.index(lesion)
+        cells = [f"{threshold:.2f}"] + ["-"] * (len(_COLUMNS) - 1)
+        image, worklist = self.image_scores, self.worklist_scores
+        if image is not None and image.has_positives(lesion):
+            point = image.operating_point(lesion, threshold)
+            self.image_points[lesion].setData([point.recall], [point.precision])
+            cells[1:5] = [
+                _text(image.aupr(lesion)),
+                _text(point.precision),
+                _text(point.recall),
+                _text(point.f1),
+            ]
+        else:
+            self.image_points[lesion].setData([], [])
+        if worklist is not None and worklist.has_positives(lesion):
+            point = worklist.operating_point(lesion, threshold)
+            self.list_points[lesion].setData([point.recall], [point.precision])
+            cells[5:7] = [_text(worklist.aupr(lesion)), _text(point.f1)]
+        else:
+            self.list_points[lesion].setData([], [])
+        for column, text in enumerate(cells):
+            item = self.table.item(row, column)
+            if item is None:
+                self.table.setItem(row, column, QTableWidgetItem(text))
+            elif item.text() != text:
+                item.setText(text)
+
+    def _on_click(self, event) -> None:  # type: ignore[no-untyped-def]
+        position = event.scenePos()
+        for lesion, plot in self.plots.items():
+            if plot.vb.sceneBoundingRect().contains(position):
+                point = plot.vb.mapSceneToView(position)
+                self.curve_clicked.emit(lesion, float(point.x()), float(point.y()))
+                event.accept()
+                return

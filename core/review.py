@@ -1,0 +1,157 @@
+"""What the review app needs for one photograph, without any GUI: the image, its
+prediction (cached on disk), its ground truth and the pixel histograms of its PR curves.
+
+The app runs these functions in worker threads and only displays their results.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Generator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from core.checkpoint import LoadedModel, load_checkpoint
+from core.config import InferenceConfig, TilingConfig
+from core.ground_truth import GroundTruthSource, find_ground_truth, load_ground_truth
+from core.inference import InferenceProgress, LesionProbabilities, Predictor
+from core.io import read_image
+from core.lesions import LESIONS, Lesion
+from core.metrics import PRAccumulator
+from core.prediction_cache import PredictionCache, cache_key, file_digest
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ImageAnalysis:
+    """One photograph as the reviewer sees it.
+
+    Attributes:
+        path: the photograph's file.
+        image: H x W x 3 uint8 RGB.
+        digest: sha256 of the file's bytes (identifies it in the prediction cache).
+        prediction: lesion probabilities, or None before inference.
+        from_cache: the prediction was read from the cache, not computed now.
+        truth_source: where the ground truth came from, or None.
+        truth: per lesion H x W bool masks, or None without ground truth.
+        scores: pixel histograms (prediction vs truth in the field of view), or None
+            unless both exist.
+    """
+
+    path: Path
+    image: np.ndarray
+    digest: str
+    prediction: LesionProbabilities | None = None
+    from_cache: bool = False
+    truth_source: GroundTruthSource | None = None
+    truth: dict[Lesion, np.ndarray] | None = None
+    scores: PRAccumulator | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(H, W)."""
+        return self.image.shape[:2]
+
+
+def score(prediction: LesionProbabilities, truth: dict[Lesion, np.ndarray]) -> PRAccumulator:
+    """Histograms of one image's prediction against its truth, inside the field of view."""
+    scores = PRAccumulator(LESIONS)
+    scores.add(prediction.probs, truth, valid=prediction.fov.mask)
+    return scores
+
+
+def combine(scores: list[PRAccumulator]) -> PRAccumulator:
+    """All pixels of several images pooled (the IDRiD way)."""
+    total = PRAccumulator(LESIONS)
+    for item in scores:
+        total.merge(item)
+    return total
+
+
+def open_without_model(
+    path: str | os.PathLike[str], truth_source: GroundTruthSource | None = None
+) -> ImageAnalysis:
+    """Read a photograph and its ground truth when no model is available."""
+    path = Path(path)
+    analysis = ImageAnalysis(path, read_image(path), file_digest(path))
+    source = truth_source or find_ground_truth(path)
+    truth = load_ground_truth(source, analysis.shape) if source is not None else None
+    return replace(analysis, truth_source=source, truth=truth)
+
+
+class ReviewEngine:
+    """The model, its inference settings and the prediction cache, for one review session.
+
+    Args:
+        model_path: a LesionLens ``.safetensors`` model.
+        cache: the prediction cache (default folder when None).
+        device: ``auto``, ``cpu``, ``cuda``...
+    """
+
+    def __init__(
+        self, model_path: str | os.PathLike[str], cache: PredictionCache | None = None, device: str = "auto"
+    ) -> None:
+        self.loaded: LoadedModel = load_checkpoint(model_path)
+        meta = self.loaded.meta
+        self.config = InferenceConfig(
+            tiling=TilingConfig(tile_size=meta.inference_tile_size, overlap=meta.inference_overlap),
+            device=device,
+            head=meta.default_head,
+        )
+        self.cache = cache or PredictionCache()
+        self._predictor: Predictor | None = None
+
+    @property
+    def default_thresholds(self) -> dict[Lesion, float]:
+        """Per lesion, the model's recommended threshold (0.5 where it has none)."""
+        stored = self.loaded.meta.default_thresholds
+        return {lesion: float(stored.get(lesion.code, 0.5)) for lesion in LESIONS}
+
+    def _key(self, digest: str) -> str:
+        return cache_key(digest, self.loaded.sha256, self.config)
+
+    def open(
+        self, path: str | os.PathLike[str], truth_source: GroundTruthSource | None = None
+    ) -> ImageAnalysis:
+        """Read a photograph, its cached prediction (if any) and its ground truth (found or given).
+
+        Raises:
+            ImageReadError: the photograph or one of its masks cannot be used.
+        """
+        path = Path(path)
+        image = read_image(path)
+        digest = file_digest(path)
+        prediction = self.cache.load(self._key(digest))
+        analysis = ImageAnalysis(path, image, digest, prediction, from_cache=prediction is not None)
+        return self.with_truth(analysis, truth_source or find_ground_truth(path))
+
+    def with_truth(self, analysis: ImageAnalysis, source: GroundTruthSource | None) -> ImageAnalysis:
+        """The analysis with this ground truth (None removes it) and updated scores."""
+        truth = load_ground_truth(source, analysis.shape) if source is not None else None
+        scores = score(analysis.prediction, truth) if truth and analysis.prediction else None
+        return replace(analysis, truth_source=source, truth=truth, scores=scores)
+
+    def iter_analyse(
+        self, path: str | os.PathLike[str], truth_source: GroundTruthSource | None = None
+    ) -> Generator[InferenceProgress, None, ImageAnalysis]:
+        """Open a photograph and predict it unless the cache already holds its prediction."""
+        analysis = self.open(path, truth_source)
+        if analysis.prediction is not None:
+            return analysis
+        return (yield from self.iter_predict(analysis))
+
+    def iter_predict(self, analysis: ImageAnalysis) -> Generator[InferenceProgress, None, ImageAnalysis]:
+        """Predict one photograph (yielding progress), store it in the cache and score it."""
+        if self._predictor is None:
+            self._predictor = Predictor.from_loaded(self.loaded, self.config)
+        prediction = yield from self._predictor.iter_predict(analysis.image)
+        try:
+            self.cache.store(self._key(analysis.digest), prediction)
+        except OSError as exc:  # a full or read-only cache must not lose the result
+            log.warning("could not cache the prediction of %s: %s", analysis.path, exc)
+        scores = score(prediction, analysis.truth) if analysis.truth else None
+        return replace(analysis, prediction=prediction, from_cache=False, scores=scores)

@@ -1,0 +1,87 @@
+"""Display aids, overlay lookup tables and outlines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core import display
+from core.display import DisplayAid
+from core.inference import probability_to_level
+
+
+def test_original_is_returned_untouched(small_fundus) -> None:
+    assert display.display_image(small_fundus.image, DisplayAid.ORIGINAL) is small_fundus.image
+
+
+def test_green_channel_is_shown_as_grey(small_fundus) -> None:
+    shown = display.display_image(small_fundus.image, DisplayAid.GREEN)
+    assert shown.shape == small_fundus.image.shape and shown.dtype == np.uint8
+    for channel in range(3):
+        np.testing.assert_array_equal(shown[:, :, channel], small_fundus.image[:, :, 1])
+
+
+def test_clahe_raises_local_contrast(small_fundus) -> None:
+    shown = display.display_image(small_fundus.image, DisplayAid.CLAHE)
+    assert shown.shape == small_fundus.image.shape
+    inside = small_fundus.fov_mask
+    grey_before = small_fundus.image.mean(axis=2)[inside]
+    grey_after = shown.mean(axis=2)[inside]
+    assert grey_after.std() > grey_before.std()
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.2, 0.41, 0.5, 1.0])
+def test_threshold_lut_matches_the_mask_rule(threshold: float) -> None:
+    lut = display.threshold_lut((10, 20, 30), threshold, 0.5)
+    levels = np.arange(256)
+    coloured = lut[:, 3] > 0
+    np.testing.assert_array_equal(coloured, levels >= probability_to_level(threshold))
+    assert tuple(lut[255, :3]) == (10, 20, 30) and lut[255, 3] == 128
+
+
+def test_comparison_layers_and_luts_give_tp_fp_fn_exactly(rng) -> None:
+    probability = rng.integers(0, 256, (50, 60), dtype=np.uint8)
+    truth = rng.random((50, 60)) < 0.3
+    on, off = display.comparison_layers(probability, truth)
+    for level in (display.MIN_THRESHOLD_LEVEL, 60, 128, 254):
+        threshold = level / 255
+        truth_lut, other_lut = display.comparison_luts(threshold, 1.0)
+        shown_on, shown_off = truth_lut[on], other_lut[off]
+        predicted = probability >= level
+        colour = {
+            "tp": display.TRUE_POSITIVE_COLOUR,
+            "fn": display.FALSE_NEGATIVE_COLOUR,
+            "fp": display.FALSE_POSITIVE_COLOUR,
+        }
+        np.testing.assert_array_equal(
+            np.all(shown_on[:, :, :3] == colour["tp"], axis=2) & truth, predicted & truth
+        )
+        np.testing.assert_array_equal(
+            np.all(shown_on[:, :, :3] == colour["fn"], axis=2) & truth, ~predicted & truth
+        )
+        np.testing.assert_array_equal(shown_off[:, :, 3] > 0, predicted & ~truth)
+        assert not shown_on[~truth, 3].any()
+
+
+def test_outline_is_the_inner_boundary() -> None:
+    mask = np.zeros((20, 20), bool)
+    mask[5:15, 5:15] = True
+    ring = display.outline(mask, 1) > 0
+    assert ring[5, 5:15].all() and ring[14, 5:15].all() and ring[5:15, 5].all()
+    assert not ring[7:13, 7:13].any() and not ring[~mask].any()
+    assert not display.outline(np.zeros((5, 5), bool)).any()
+
+
+def test_threshold_outline_follows_the_threshold() -> None:
+    probability = np.zeros((30, 30), np.uint8)
+    probability[5:25, 5:25] = 100
+    probability[10:20, 10:20] = 200
+    low = display.threshold_outline(probability, 50 / 255) > 0
+    high = display.threshold_outline(probability, 150 / 255) > 0
+    assert low[5, 10] and not low[10, 10]
+    assert high[10, 12] and not high[5, 10]
+
+
+def test_outline_width_grows_with_the_photograph() -> None:
+    assert display.outline_width((240, 360)) == 1
+    assert display.outline_width((2848, 4288)) == 3
