@@ -22,7 +22,7 @@ from core import display
 from core.inference import LesionProbabilities
 from core.lesions import LESIONS, PAINT_ORDER, Lesion
 
-_LAYERS = ("fill", "contour", "truth_outline", "truth_fill", "compare_truth", "compare_other")
+_LESION_LAYERS = ("fill", "contour", "compare_truth", "compare_other")
 
 
 class ImageView(pg.GraphicsLayoutWidget):
@@ -40,12 +40,14 @@ class ImageView(pg.GraphicsLayoutWidget):
         self.view: pg.ViewBox = self.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
         self.base = pg.ImageItem(axisOrder="row-major")
         self.view.addItem(self.base)
-        self._items: dict[tuple[Lesion, str], pg.ImageItem] = {}
+        self._items: dict[tuple[Lesion | None, str], pg.ImageItem] = {}
         self._prediction: LesionProbabilities | None = None
         self._truth: dict[Lesion, np.ndarray] | None = None
-        self._derived: dict[tuple[Lesion, str], np.ndarray] = {}
-        self._shown: dict[tuple[Lesion, str], np.ndarray] = {}
+        # Layers are keyed (lesion, name); the shared ground-truth layers have lesion None.
+        self._derived: dict[tuple[Lesion | None, str], np.ndarray] = {}
+        self._shown: dict[tuple[Lesion | None, str], np.ndarray] = {}
         self._contour_thresholds: dict[Lesion, float] = {}
+        self._truth_state: tuple | None = None
         self.styles: dict[Lesion, LayerStyle] = {}
         self.overlay_style = OverlayStyle.FILL
         self.truth_mode = TruthMode.OUTLINE
@@ -71,6 +73,7 @@ class ImageView(pg.GraphicsLayoutWidget):
         self._derived.clear()
         self._shown.clear()
         self._contour_thresholds.clear()
+        self._truth_state = None
         for item in self._items.values():
             item.clear()
             item.setVisible(False)
@@ -95,79 +98,94 @@ class ImageView(pg.GraphicsLayoutWidget):
 
     def refresh_all(self) -> None:
         for lesion in LESIONS:
-            self.refresh(lesion)
+            self._refresh_lesion(lesion)
+        self._refresh_truth()
 
     def refresh(self, lesion: Lesion) -> None:
         """Show exactly the layers the current modes ask for, with current lookup tables."""
+        self._refresh_lesion(lesion)
+        self._refresh_truth()
+
+    def _mode(self) -> TruthMode:
+        return self.truth_mode if self._truth is not None else TruthMode.OFF
+
+    def _refresh_lesion(self, lesion: Lesion) -> None:
         style = self.styles.get(lesion)
         wanted: dict[str, np.ndarray] = {}
-        if style is not None and style.visible:
-            wanted = self._wanted_luts(lesion, style)
-        for name in _LAYERS:
-            key = (lesion, name)
-            if name in wanted:
-                item = self._item(lesion, name)
-                item.setLookupTable(wanted[name])
-                item.setVisible(True)
-            elif key in self._items:
-                self._items[key].setVisible(False)
+        if style is not None and style.visible and self._prediction is not None:
+            mode = self._mode()
+            if mode is TruthMode.COMPARE:
+                wanted["compare_truth"], wanted["compare_other"] = display.comparison_luts(
+                    style.threshold, style.opacity
+                )
+            elif mode is not TruthMode.TRUTH and self.overlay_style is OverlayStyle.FILL:
+                wanted["fill"] = display.threshold_lut(style.colour, style.threshold, style.opacity)
+            elif mode is not TruthMode.TRUTH:
+                wanted["contour"] = display.binary_lut(style.colour, max(style.opacity, 0.8))
+        for name in _LESION_LAYERS:
+            self._show_layer(lesion, name, wanted.get(name))
 
-    def _wanted_luts(self, lesion: Lesion, style: LayerStyle) -> dict[str, np.ndarray]:
-        has_prediction = self._prediction is not None
-        has_truth = self._truth is not None
-        mode = self.truth_mode if has_truth else TruthMode.OFF
-        luts: dict[str, np.ndarray] = {}
-        if mode is TruthMode.COMPARE and has_prediction:
-            truth_lut, other_lut = display.comparison_luts(style.threshold, style.opacity)
-            luts["compare_truth"], luts["compare_other"] = truth_lut, other_lut
-            return luts
-        if mode is TruthMode.TRUTH:
-            luts["truth_fill"] = display.binary_lut(style.colour, style.opacity)
-            return luts
-        if has_prediction and self.overlay_style is OverlayStyle.FILL:
-            luts["fill"] = display.threshold_lut(style.colour, style.threshold, style.opacity)
-        elif has_prediction:
-            luts["contour"] = display.binary_lut(style.colour, max(style.opacity, 0.8))
-        if mode is TruthMode.OUTLINE:
-            luts["truth_outline"] = display.binary_lut(style.colour, 1.0)
-        return luts
+    def _refresh_truth(self) -> None:
+        """The two shared ground-truth layers (all lesions in one label map each)."""
+        mode = self._mode()
+        visible = {lesion: s.colour for lesion, s in self.styles.items() if s.visible}
+        opacity = max((s.opacity for s in self.styles.values() if s.visible), default=0.6)
+        state = (mode, tuple(visible.items()), opacity, id(self._truth))
+        if state == self._truth_state:
+            return  # a threshold moved: nothing changes here
+        self._truth_state = state
+        outlines = display.label_lut(visible, 1.0) if mode is TruthMode.OUTLINE else None
+        filled = display.label_lut(visible, opacity) if mode is TruthMode.TRUTH else None
+        self._show_layer(None, "truth_outlines", outlines if visible else None)
+        self._show_layer(None, "truth_labels", filled if visible else None)
 
-    def _layer_data(self, lesion: Lesion, name: str) -> np.ndarray:
+    def _show_layer(self, lesion: Lesion | None, name: str, lut: np.ndarray | None) -> None:
+        key = (lesion, name)
+        if lut is not None:
+            item = self._item(lesion, name)
+            item.setLookupTable(lut)
+            item.setVisible(True)
+        elif key in self._items:
+            self._items[key].setVisible(False)
+
+    def _layer_data(self, lesion: Lesion | None, name: str) -> np.ndarray:
         """The uint8 array behind one layer (computed by core.display once, then kept).
 
-        Only called for layers that ``_wanted_luts`` asked for, so the prediction or the
-        ground truth it needs exists.
+        Only called for layers that the refresh methods asked for, so the prediction or
+        the ground truth it needs exists.
         """
         prediction, truth = self._prediction, self._truth
         key = (lesion, name)
-        if name == "fill" and prediction is not None:
-            return self._derived.setdefault(key, prediction[lesion])  # the same view every time
-        if name == "contour" and prediction is not None:
-            threshold = self.styles[lesion].threshold
-            if self._contour_thresholds.get(lesion) != threshold:
-                width = display.outline_width(prediction.probs.shape[1:])
-                self._derived[key] = display.threshold_outline(prediction[lesion], threshold, width)
-                self._contour_thresholds[lesion] = threshold
+        if key in self._derived and name != "contour":
             return self._derived[key]
-        if key not in self._derived and truth is not None:
-            mask = truth[lesion]
-            if name == "truth_outline":
-                self._derived[key] = display.outline(mask, display.outline_width(mask.shape))
-            elif name == "truth_fill":
-                self._derived[key] = display.mask_layer(mask)
-            elif prediction is not None:
-                on, off = display.comparison_layers(prediction[lesion], mask)
+        if lesion is None and truth is not None:
+            if name == "truth_outlines":
+                width = display.outline_width(next(iter(truth.values())).shape)
+                self._derived[key] = display.outline_labels(truth, width)
+            else:
+                self._derived[key] = display.lesion_labels(truth)
+        elif lesion is not None and prediction is not None:
+            if name == "fill":
+                self._derived[key] = prediction[lesion]  # the same view every time
+            elif name == "contour":
+                threshold = self.styles[lesion].threshold
+                if key not in self._derived or self._contour_thresholds.get(lesion) != threshold:
+                    width = display.outline_width(prediction.probs.shape[1:])
+                    self._derived[key] = display.threshold_outline(prediction[lesion], threshold, width)
+                    self._contour_thresholds[lesion] = threshold
+            elif truth is not None:
+                on, off = display.comparison_layers(prediction[lesion], truth[lesion])
                 self._derived[(lesion, "compare_truth")] = on
                 self._derived[(lesion, "compare_other")] = off
         return self._derived[key]
 
-    def _item(self, lesion: Lesion, name: str) -> pg.ImageItem:
+    def _item(self, lesion: Lesion | None, name: str) -> pg.ImageItem:
         key = (lesion, name)
         item = self._items.get(key)
         if item is None:
             item = pg.ImageItem(axisOrder="row-major")
-            order = PAINT_ORDER.index(lesion)
-            is_line = name in ("contour", "truth_outline")
+            order = PAINT_ORDER.index(lesion) if lesion is not None else len(PAINT_ORDER)
+            is_line = name in ("contour", "truth_outlines")
             item.setZValue((20 if is_line else 10) + order)
             self.view.addItem(item)
             self._items[key] = item
@@ -177,7 +195,7 @@ class ImageView(pg.GraphicsLayoutWidget):
             self._shown[key] = data
         return item
 
-    def layer(self, lesion: Lesion, name: str) -> pg.ImageItem | None:
+    def layer(self, lesion: Lesion | None, name: str) -> pg.ImageItem | None:
         """A layer's item if it exists (for tests and benchmarks)."""
         return self._items.get((lesion, name))
 

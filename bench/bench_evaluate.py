@@ -22,7 +22,6 @@ sys.path.insert(0, str(ROOT))
 
 log = logging.getLogger("bench")
 IMAGES = 27
-BEGIN, END = "<!-- evaluate:begin -->", "<!-- evaluate:end -->"
 
 
 def _peak_mb() -> float:
@@ -125,9 +124,8 @@ def main() -> int:
     pooled, single = results["pooled"], results["single"]
     hist_ms = single["histogram_s_per_lesion"] * 1000
     ratio = single["sklearn_s"] / single["histogram_s_per_lesion"]
-    section = "\n".join(
+    body = "\n".join(
         [
-            BEGIN,
             "## Evaluation (command: `python bench/bench_evaluate.py`)",
             "",
             f"- Pooled whole-image AUPR over {pooled['images']} synthetic 4288x2848 images (four lesions, "
@@ -140,16 +138,11 @@ def main() -> int:
             f"{single['sklearn_peak_alloc_mb']:.0f} MB; "
             f"AUPR {single['aupr_histogram']:.6f} vs {single['aupr_sklearn']:.6f} "
             f"(difference {single['difference']:.1e}).",
-            END,
         ]
     )
-    doc = ROOT / "docs" / "benchmarks.md"
-    text = doc.read_text() if doc.exists() else "# Benchmarks\n"
-    if BEGIN in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    doc.write_text(text)
+    from bench.doc_sections import write_section
+
+    write_section("evaluate", body)
     return 0
 
 

@@ -250,12 +250,10 @@ def _targets(results: list[dict], naive: dict[float, float]) -> list[str]:
 
 
 def _write_doc(markdown: str) -> None:
-    """Write docs/benchmarks.md, keeping the section other benchmarks own (between markers)."""
-    doc = ROOT / "docs" / "benchmarks.md"
-    begin, end = "<!-- evaluate:begin -->", "<!-- evaluate:end -->"
-    if doc.exists() and begin in (old := doc.read_text()):
-        markdown = markdown.rstrip() + "\n\n" + old[old.index(begin) : old.index(end) + len(end)] + "\n"
-    doc.write_text(markdown)
+    """Write docs/benchmarks.md, keeping the sections other benchmarks own (between markers)."""
+    from bench.doc_sections import write_unowned
+
+    write_unowned(markdown)
 
 
 def _results_path(suite: str) -> Path:

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from core.inference import probability_to_level
+from core.lesions import LESIONS, PAINT_ORDER, Lesion
 
 Rgb = tuple[int, int, int]
 
@@ -120,9 +121,39 @@ def comparison_layers(probability: np.ndarray, truth: np.ndarray) -> tuple[np.nd
     return on_truth, off_truth
 
 
-def mask_layer(mask: np.ndarray) -> np.ndarray:
-    """H x W bool mask as an H x W uint8 layer (0 / 1, shares memory) for :func:`binary_lut`."""
-    return mask.view(np.uint8)
+def lesion_labels(masks: dict[Lesion, np.ndarray]) -> np.ndarray:
+    """All lesions in one layer, for one lookup table instead of four layers to paint.
+
+    Args:
+        masks: per lesion, H x W bool.
+
+    Returns:
+        H x W uint8: 0 where no lesion, else ``LESIONS.index(lesion) + 1``; where masks
+        overlap, the lesion of higher priority (``PAINT_ORDER``) wins.
+    """
+    shape = next(iter(masks.values())).shape
+    labels = np.zeros(shape, np.uint8)
+    for lesion in PAINT_ORDER:
+        if lesion in masks:
+            labels[masks[lesion]] = LESIONS.index(lesion) + 1
+    return labels
+
+
+def outline_labels(masks: dict[Lesion, np.ndarray], width: int) -> np.ndarray:
+    """Like :func:`lesion_labels`, for the outline of each lesion's mask."""
+    return lesion_labels({lesion: outline(mask, width) > 0 for lesion, mask in masks.items()})
+
+
+def label_lut(colours: dict[Lesion, Rgb], opacity: float) -> np.ndarray:
+    """Lookup table for :func:`lesion_labels`: lesions not in ``colours`` stay transparent.
+
+    Returns:
+        256 x 4 uint8 RGBA.
+    """
+    lut = np.zeros((256, 4), np.uint8)
+    for lesion, colour in colours.items():
+        lut[LESIONS.index(lesion) + 1] = (*colour, _alpha(opacity))
+    return lut
 
 
 def outline_width(shape: tuple[int, int]) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def test_open_runs_inference_and_shows_layers(qtbot, controller: Controller, dat
     assert np.shares_memory(layer.image, controller.analysis.prediction.probs), (
         "the uint8 map itself, no copy"
     )
-    assert controller.view.layer(Lesion.EX, "truth_outline").isVisible()
+    assert controller.view.layer(None, "truth_outlines").isVisible()
     assert "idrid" in controller.panel.truth_label.text()
     assert controller.panel.rows[Lesion.EX].stats_label.text().endswith("field of view)")
 
@@ -97,12 +98,24 @@ def test_window_stays_responsive_during_inference(qtbot, controller: Controller,
     assert gaps.max() < 1.0, gaps.max()
 
 
-def test_cancel_inference(qtbot, controller: Controller, large_photo: Path) -> None:
+def test_cancel_inference(qtbot, controller: Controller, large_photo: Path, monkeypatch) -> None:
+    gate = threading.Event()  # holds the inference after its first step, so the click always lands in time
+    original = controller.engine.iter_analyse
+
+    def gated(*args):
+        inner = original(*args)
+        yield next(inner)
+        gate.wait(30)
+        return (yield from inner)
+
+    monkeypatch.setattr(controller.engine, "iter_analyse", gated)
     with qtbot.waitSignal(controller.queue.progress, timeout=30000):
         controller.open_paths([large_photo])
     assert controller.window.cancel_button.isVisible()
     with qtbot.waitSignal(controller.queue.cancelled, timeout=30000):
         controller.window.cancel_button.click()
+        gate.set()
+    monkeypatch.undo()
     path = large_photo.resolve()
     assert controller.worklist.state(path) is ImageState.NOT_RUN
     assert controller.analysis is not None and controller.analysis.prediction is None
@@ -173,11 +186,11 @@ def test_ground_truth_modes(qtbot, controller: Controller, dataset: list[Path]) 
     assert not view.layer(Lesion.EX, "fill").isVisible()
     controller.panel.select(controller.panel.truth_box, TruthMode.TRUTH)
     assert (
-        view.layer(Lesion.EX, "truth_fill").isVisible()
+        view.layer(None, "truth_labels").isVisible()
         and not view.layer(Lesion.EX, "compare_truth").isVisible()
     )
     controller.panel.select(controller.panel.truth_box, TruthMode.OFF)
-    assert view.layer(Lesion.EX, "fill").isVisible() and not view.layer(Lesion.EX, "truth_fill").isVisible()
+    assert view.layer(Lesion.EX, "fill").isVisible() and not view.layer(None, "truth_labels").isVisible()
     controller.panel.select(controller.panel.overlay_box, OverlayStyle.CONTOUR)
     contour = view.layer(Lesion.EX, "contour")
     assert contour.isVisible() and not view.layer(Lesion.EX, "fill").isVisible()

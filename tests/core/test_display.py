@@ -85,3 +85,19 @@ def test_threshold_outline_follows_the_threshold() -> None:
 def test_outline_width_grows_with_the_photograph() -> None:
     assert display.outline_width((240, 360)) == 1
     assert display.outline_width((2848, 4288)) == 3
+
+
+def test_lesion_labels_follow_priority_and_the_label_lut_colours_them() -> None:
+    from core.lesions import LESIONS, Lesion
+
+    ma, he = np.zeros((10, 10), bool), np.zeros((10, 10), bool)
+    he[2:8, 2:8] = True
+    ma[4:6, 4:6] = True  # inside the haemorrhage: MA has the higher priority
+    labels = display.lesion_labels({Lesion.MA: ma, Lesion.HE: he})
+    assert labels[5, 5] == LESIONS.index(Lesion.MA) + 1
+    assert labels[2, 2] == LESIONS.index(Lesion.HE) + 1 and labels[0, 0] == 0
+    lut = display.label_lut({Lesion.HE: (1, 2, 3)}, 1.0)
+    assert tuple(lut[LESIONS.index(Lesion.HE) + 1]) == (1, 2, 3, 255)
+    assert lut[LESIONS.index(Lesion.MA) + 1, 3] == 0, "lesions without a colour stay transparent"
+    rings = display.outline_labels({Lesion.HE: he}, 1)
+    assert rings[2, 5] == LESIONS.index(Lesion.HE) + 1 and rings[5, 5] == 0
