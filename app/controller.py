@@ -84,7 +84,7 @@ class Controller(QObject):
         if geometry is not None:
             self.window.restoreGeometry(geometry)
         if state is not None:
-            self.window.restoreState(state)
+            self.window.layout_restored = self.window.restoreState(state)
 
     # set-up -------------------------------------------------------------------------
     def _initial_style(self, lesion: Lesion) -> LayerStyle:

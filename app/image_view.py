@@ -134,7 +134,8 @@ class ImageView(pg.GraphicsLayoutWidget):
         if state == self._truth_state:
             return  # a threshold moved: nothing changes here
         self._truth_state = state
-        outlines = display.label_lut(visible, 1.0) if mode is TruthMode.OUTLINE else None
+        pale = {lesion: display.tint(colour, 0.55) for lesion, colour in visible.items()}
+        outlines = display.label_lut(pale, 1.0) if mode is TruthMode.OUTLINE else None
         filled = display.label_lut(visible, opacity) if mode is TruthMode.TRUTH else None
         self._show_layer(None, "truth_outlines", outlines if visible else None)
         self._show_layer(None, "truth_labels", filled if visible else None)

@@ -72,10 +72,16 @@ class MainWindow(QMainWindow):
         scroll = QScrollArea()
         scroll.setWidget(lesion_panel)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(330)
-        self._dock("worklist", "Worklist", self.worklist, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._dock("lesions", "Lesions", scroll, Qt.DockWidgetArea.RightDockWidgetArea)
-        self._dock("pr_curves", "Precision-recall", pr_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        scroll.setMinimumWidth(360)
+        worklist_dock = self._dock(
+            "worklist", "Worklist", self.worklist, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        lesions_dock = self._dock("lesions", "Lesions", scroll, Qt.DockWidgetArea.RightDockWidgetArea)
+        pr_dock = self._dock("pr_curves", "Precision-recall", pr_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._docks = (worklist_dock, lesions_dock, pr_dock)
+        self.layout_restored = False  # set by the controller when saved settings placed the docks
+        self._shown_once = False
+        self.resize(1720, 1000)
         self.actions_by_name: dict[str, QAction] = {}
         self._build_menus()
         self._build_status_bar()
@@ -148,6 +154,14 @@ class MainWindow(QMainWindow):
         if paths:
             self.paths_dropped.emit(paths)
             event.acceptProposedAction()
+
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._shown_once and not self.layout_restored:
+            worklist, lesions, pr = self._docks
+            self.resizeDocks([worklist, lesions], [230, 580], Qt.Orientation.Horizontal)
+            self.resizeDocks([lesions, pr], [420, 540], Qt.Orientation.Vertical)
+        self._shown_once = True
 
     def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 - Qt override
         self.closing.emit()

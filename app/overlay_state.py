@@ -19,7 +19,7 @@ class TruthMode(Enum):
     """How the ground truth is drawn."""
 
     OFF = "hidden"
-    OUTLINE = "outlines over the prediction"
+    OUTLINE = "pale outlines over the prediction"
     TRUTH = "ground truth instead of the prediction"
     COMPARE = "TP / FP / FN at the threshold"
 

@@ -100,10 +100,8 @@ class PRPanel(QWidget):
                 else:
                     curve.setData([], [])
             title = f"{lesion.code}: {lesion.title}"
-            if image is None:
-                title += " (no ground truth or prediction)"
-            elif not image.has_positives(lesion):
-                title += " (absent in ground truth)"
+            if image is not None and not image.has_positives(lesion):
+                title = f"{lesion.code}: not in the ground truth"
             plot.setTitle(title, size="9pt")
         self.table.setHorizontalHeaderItem(5, QTableWidgetItem(f"AUPR list ({worklist_images})"))
         self.table.setHorizontalHeaderItem(6, QTableWidgetItem(f"Dice list ({worklist_images})"))

@@ -144,6 +144,13 @@ def outline_labels(masks: dict[Lesion, np.ndarray], width: int) -> np.ndarray:
     return lesion_labels({lesion: outline(mask, width) > 0 for lesion, mask in masks.items()})
 
 
+def tint(colour: Rgb, amount: float) -> Rgb:
+    """``colour`` moved ``amount`` (0..1) of the way to white (ground-truth outlines are paler
+    than the prediction drawn in the same lesion colour)."""
+    r, g, b = (round(c + (255 - c) * amount) for c in colour)
+    return r, g, b
+
+
 def label_lut(colours: dict[Lesion, Rgb], opacity: float) -> np.ndarray:
     """Lookup table for :func:`lesion_labels`: lesions not in ``colours`` stay transparent.
 

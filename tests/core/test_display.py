@@ -101,3 +101,9 @@ def test_lesion_labels_follow_priority_and_the_label_lut_colours_them() -> None:
     assert lut[LESIONS.index(Lesion.MA) + 1, 3] == 0, "lesions without a colour stay transparent"
     rings = display.outline_labels({Lesion.HE: he}, 1)
     assert rings[2, 5] == LESIONS.index(Lesion.HE) + 1 and rings[5, 5] == 0
+
+
+def test_tint_moves_towards_white() -> None:
+    assert display.tint((0, 100, 255), 0.0) == (0, 100, 255)
+    assert display.tint((0, 100, 255), 1.0) == (255, 255, 255)
+    assert display.tint((0, 100, 200), 0.5) == (128, 178, 228)
