@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from app import dialogs
-from app.inference_queue import InferenceQueue
+from app.inference_control import InferenceControl
 from app.lesion_panel import LesionPanel
 from app.main_window import MainWindow
 from app.overlay_state import LayerStyle, OverlayStyle, TruthMode
@@ -54,7 +54,6 @@ class Controller(QObject):
         self.model_sha = engine.loaded.sha256 if engine else ""
         self.styles = {lesion: self._initial_style(lesion) for lesion in LESIONS}
         self.runner = JobRunner(threads=2, parent=self)
-        self.queue = InferenceQueue(engine, self.runner, self) if engine else None
         self.window = MainWindow(
             LesionPanel(self.styles), PRPanel({k: v.colour for k, v in self.styles.items()})
         )
@@ -71,6 +70,8 @@ class Controller(QObject):
         self._stats_timer = QTimer(self, singleShot=True, interval=120)
         self._stats_timer.timeout.connect(self._update_stats)
         self._overlays_hidden = False
+        self.inference = InferenceControl(self)
+        self.queue = self.inference.queue
         self.truth_folder: Path | None = None  # searched when a photograph has no ground truth of its own
         for lesion, style in self.styles.items():
             self.view.set_style(lesion, style)
@@ -112,10 +113,10 @@ class Controller(QObject):
         a("clear_truth").triggered.connect(lambda: self.set_truth(None))
         a("save_screenshot").triggered.connect(self.choose_screenshot)
         a("quit").triggered.connect(w.close)
-        a("run").triggered.connect(self.run_current)
-        a("run_all").triggered.connect(self.run_all)
-        a("cancel").triggered.connect(self.cancel)
-        w.cancel_button.clicked.connect(self.cancel)
+        a("run").triggered.connect(self.inference.run_current)
+        a("run_all").triggered.connect(self.inference.run_all)
+        a("cancel").triggered.connect(self.inference.cancel)
+        w.cancel_button.clicked.connect(self.inference.cancel)
         a("next_image").triggered.connect(lambda: self.worklist.step(1))
         a("previous_image").triggered.connect(lambda: self.worklist.step(-1))
         a("mark_reviewed").triggered.connect(self.mark_reviewed)
@@ -143,12 +144,6 @@ class Controller(QObject):
         self.panel.reset_thresholds.connect(self.reset_thresholds)
         self.pr.curve_clicked.connect(self._on_curve_clicked)
         self.view.hovered.connect(self._on_hover)
-        if self.queue is not None:
-            self.queue.started.connect(self._on_inference_started)
-            self.queue.progress.connect(self._on_inference_progress)
-            self.queue.finished.connect(self._on_inference_finished)
-            self.queue.failed.connect(self._on_inference_failed)
-            self.queue.cancelled.connect(self._on_inference_cancelled)
 
     # opening ------------------------------------------------------------------------
     def open_paths(self, paths: list[Path]) -> None:
@@ -182,7 +177,7 @@ class Controller(QObject):
         self.analysis = None
         self._aid_images.clear()
         self.view.set_image(None)
-        self.pr.set_scores(None, *self._pooled())
+        self.pr.set_scores(None, *self.pooled())
         self._show_stats(clear=True)
         self.window.setWindowTitle(f"{path.name} - LesionLens: review aid, not a diagnosis")
         override = self.truth_overrides.get(path) or self._truth_from_folder(path)
@@ -211,18 +206,17 @@ class Controller(QObject):
         if current is not None and current.path == analysis.path and current.prediction is not None:
             return  # inference finished first; keep its result
         if analysis.prediction is not None:
-            self._remember(analysis)
-        self._display(analysis)
+            self.remember(analysis)
+        self.display(analysis)
         if analysis.prediction is None and self.auto_run and self.queue is not None:
-            self.queue.submit(analysis.path, analysis.truth_source, first=True)
-            self._set_state_if_new(analysis.path)
+            self.inference.submit(analysis.path, analysis.truth_source, first=True)
 
     def _on_open_failed(self, path: Path, message: str) -> None:
         self.worklist.set_state(path, ImageState.FAILED)
         self.show_error("Cannot open the image", message if str(path) in message else f"{path}: {message}")
 
     # display ------------------------------------------------------------------------
-    def _display(self, analysis: ImageAnalysis) -> None:
+    def display(self, analysis: ImageAnalysis) -> None:
         same_image = self.analysis is not None and self.analysis.path == analysis.path
         self.analysis = analysis
         if not same_image:
@@ -237,7 +231,7 @@ class Controller(QObject):
             if analysis.truth_source
             else "ground truth: none found"
         )
-        self.pr.set_scores(analysis.scores, *self._pooled())
+        self.pr.set_scores(analysis.scores, *self.pooled())
         self._show_stats()
         self.displayed.emit(analysis.path, analysis.prediction is not None)
 
@@ -252,7 +246,11 @@ class Controller(QObject):
                 QApplication.restoreOverrideCursor()
         return self._aid_images[self.aid]
 
-    def _remember(self, analysis: ImageAnalysis) -> None:
+    def run_current(self) -> None:
+        """Predict the current photograph (again), first in the queue."""
+        self.inference.run_current()
+
+    def remember(self, analysis: ImageAnalysis) -> None:
         if analysis.scores is not None:
             self.scores[analysis.path] = analysis.scores
         else:
@@ -260,7 +258,7 @@ class Controller(QObject):
         if self.worklist.state(analysis.path) is not ImageState.REVIEWED:
             self.worklist.set_state(analysis.path, ImageState.PREDICTED)
 
-    def _pooled(self) -> tuple[PRAccumulator | None, int]:
+    def pooled(self) -> tuple[PRAccumulator | None, int]:
         known = [self.scores[p] for p in self.worklist.paths if p in self.scores]
         return (combine(known) if known else None), len(known)
 
@@ -283,62 +281,6 @@ class Controller(QObject):
             )
             self.panel.rows[lesion].show_stats(stats)
         self._stats_dirty.clear()
-
-    def _set_state_if_new(self, path: Path) -> None:
-        if self.worklist.state(path) in (ImageState.NOT_RUN, ImageState.FAILED):
-            self.worklist.set_state(path, ImageState.QUEUED)
-
-    # inference ----------------------------------------------------------------------
-    def run_current(self) -> None:
-        path = self.worklist.current_path
-        if path is None or self.queue is None:
-            return
-        self.queue.submit(path, self.truth_overrides.get(path), first=True)
-        self._set_state_if_new(path)
-
-    def run_all(self) -> None:
-        """Queue every photograph of the worklist that has no prediction yet."""
-        if self.queue is None:
-            return
-        for path in self.worklist.paths:
-            if self.worklist.state(path) in (ImageState.NOT_RUN, ImageState.FAILED):
-                self.queue.submit(path, self.truth_overrides.get(path))
-                self._set_state_if_new(path)
-
-    def cancel(self) -> None:
-        if self.queue is None:
-            return
-        for path in self.queue.cancel():
-            self.worklist.set_state(path, ImageState.NOT_RUN)
-
-    def _on_inference_started(self, path: Path) -> None:
-        self.worklist.set_state(path, ImageState.RUNNING)
-        self.window.show_progress(0, 1, path.name)
-
-    def _on_inference_progress(self, path: Path, done: int, total: int) -> None:
-        self.window.show_progress(done, total, path.name)
-
-    def _on_inference_finished(self, path: Path, analysis: ImageAnalysis) -> None:
-        self.window.hide_progress()
-        self._remember(analysis)
-        if path == self.worklist.current_path:
-            current = self.analysis
-            if current is not None and current.path == path and current.truth_source != analysis.truth_source:
-                analysis = self.engine.with_truth(analysis, current.truth_source) if self.engine else analysis
-                self._remember(analysis)
-            self._display(analysis)
-        else:
-            self.pr.set_scores(self.analysis.scores if self.analysis else None, *self._pooled())
-
-    def _on_inference_failed(self, path: Path, message: str) -> None:
-        self.window.hide_progress()
-        self.worklist.set_state(path, ImageState.FAILED)
-        self.show_error("Inference failed", message if str(path) in message else f"{path}: {message}")
-
-    def _on_inference_cancelled(self, path: Path) -> None:
-        self.window.hide_progress()
-        self.worklist.set_state(path, ImageState.NOT_RUN)
-        self.window.statusBar().showMessage(f"inference of {path.name} cancelled", 5000)
 
     # ground truth -------------------------------------------------------------------
     def choose_truth_folder(self) -> None:
@@ -375,8 +317,8 @@ class Controller(QObject):
         if self.analysis is None or analysis.path != self.analysis.path:
             return
         if analysis.prediction is not None:
-            self._remember(analysis)
-        self._display(analysis)
+            self.remember(analysis)
+        self.display(analysis)
 
     # styles -------------------------------------------------------------------------
     @Slot(object, object)

@@ -131,7 +131,7 @@ def run() -> dict:
             pr.set_threshold(lesion, level / 255)
 
         results["pr_from_pixels_move"] = _stats(_time(pr_from_pixels, 10))
-        pr.set_scores(controller.analysis.scores, *controller._pooled())
+        pr.set_scores(controller.analysis.scores, *controller.pooled())
 
         from core.lesion_stats import lesion_stats
 

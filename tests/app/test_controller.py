@@ -156,7 +156,7 @@ def test_reopening_uses_the_cache(qtbot, controller: Controller, dataset: list[P
     wait_displayed(qtbot, controller, dataset[0])
     assert controller.analysis.from_cache and started == []
     assert controller.worklist.state(dataset[0].resolve()) is ImageState.PREDICTED
-    _, pooled_images = controller._pooled()
+    _, pooled_images = controller.pooled()
     assert pooled_images == 2
 
 
