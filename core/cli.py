@@ -106,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="describe a model file")
     info.add_argument("model", type=Path, nargs="?", default=None)
     _add_gui(sub)
+    from core.cli_review import add_export
+
+    add_export(sub)
     return parser
 
 
@@ -220,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s")
     from core.cli_data import run_dataset, run_evaluate, run_train
+    from core.cli_review import run_export
 
     commands = {
         "predict": run_predict,
@@ -228,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         "dataset": run_dataset,
         "train": run_train,
         "evaluate": run_evaluate,
+        "export": run_export,
     }
     if args.command in (None, "gui"):
         parser.print_help()

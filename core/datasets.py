@@ -21,12 +21,12 @@ import numpy as np
 from PIL import Image
 
 from core.errors import DatasetError, ImageReadError
-from core.io import IMAGE_SUFFIXES, MaskConvention, list_images, read_image, read_mask
+from core.io import IMAGE_SUFFIXES, MaskConvention, is_mask_name, list_images, read_image, read_mask
 from core.lesions import LESIONS, PAINT_ORDER, Lesion, TrainingClass
 
 log = logging.getLogger(__name__)
 
-LAYOUTS = ("idrid", "ddr", "plain")
+LAYOUTS = ("idrid", "ddr", "plain", "flat")
 IDRID_SPLITS = {"a. Training Set": "train", "b. Testing Set": "test"}
 IDRID_LESION_FOLDERS = {
     Lesion.MA: "1. Microaneurysms",
@@ -57,9 +57,20 @@ class Sample:
     convention: MaskConvention
 
     def load(self) -> tuple[np.ndarray, dict[Lesion, np.ndarray]]:
-        """The H x W x 3 uint8 photograph and per-lesion H x W bool masks (all False if absent)."""
+        """The H x W x 3 uint8 photograph and per-lesion H x W bool masks (all False if absent).
+
+        Raises:
+            DatasetError: a ``flat`` folder holds this sample's masks but not its photograph.
+        """
+        if not self.image.is_file():
+            raise DatasetError(
+                f"{self.image}: photograph not found (only its masks are in {self.image.parent})"
+            )
         image = read_image(self.image)
-        shape = image.shape[:2]
+        return image, self.load_masks(image.shape[:2])
+
+    def load_masks(self, shape: tuple[int, int]) -> dict[Lesion, np.ndarray]:
+        """Per-lesion H x W bool masks of size ``shape`` (all False where absent)."""
         masks: dict[Lesion, np.ndarray] = {}
         for lesion in LESIONS:
             path = self.masks.get(lesion)
@@ -70,7 +81,7 @@ class Sample:
                 masks[lesion] = read_mask(path, self.convention, expected_shape=shape)
             except ImageReadError as exc:
                 raise DatasetError(f"{exc} (image: {self.image})") from exc
-        return image, masks
+        return masks
 
 
 @dataclass
@@ -130,9 +141,19 @@ def _plain_base(root: Path) -> Path | None:
     return root if (root / "images").is_dir() else None
 
 
+def _flat_base(root: Path) -> Path | None:
+    """A folder of ``<stem>_<CODE>.<ext>`` masks, e.g. a LesionLens export (photographs optional)."""
+    return root if any(p.is_file() and is_mask_name(p) for p in root.iterdir()) else None
+
+
 def detect_layout(root: Path) -> str:
     """``idrid``, ``ddr`` or ``plain`` from the folder structure under ``root``."""
-    for name, finder in (("idrid", _idrid_base), ("ddr", _ddr_base), ("plain", _plain_base)):
+    for name, finder in (
+        ("idrid", _idrid_base),
+        ("ddr", _ddr_base),
+        ("plain", _plain_base),
+        ("flat", _flat_base),
+    ):
         if finder(root) is not None:
             return name
     raise DatasetError(
@@ -180,6 +201,14 @@ def _discover_plain(base: Path, index: DatasetIndex) -> None:
         index.samples.append(Sample(image.stem, image, masks, "all", MaskConvention.IDRID))
 
 
+def _discover_flat(base: Path, index: DatasetIndex) -> None:
+    stems = sorted({p.stem.rsplit("_", 1)[0] for p in base.iterdir() if p.is_file() and is_mask_name(p)})
+    for stem in stems:
+        masks = {lesion: _find_with_stem(base, f"{stem}_{lesion.code}") for lesion in LESIONS}
+        image = _find_with_stem(base, stem) or base / f"{stem}.jpg"  # the photograph may live elsewhere
+        index.samples.append(Sample(stem, image, masks, "all", MaskConvention.IDRID))
+
+
 def discover(root: str | os.PathLike[str], layout: str = "auto") -> DatasetIndex:
     """Find every photograph and its masks under ``root``.
 
@@ -198,6 +227,7 @@ def discover(root: str | os.PathLike[str], layout: str = "auto") -> DatasetIndex
         "idrid": (_idrid_base, _discover_idrid),
         "ddr": (_ddr_base, _discover_ddr),
         "plain": (_plain_base, _discover_plain),
+        "flat": (_flat_base, _discover_flat),
     }
     if layout not in finders:
         raise DatasetError(f"unknown dataset layout {layout!r}; use one of {', '.join(LAYOUTS)} or auto")

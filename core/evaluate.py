@@ -166,17 +166,16 @@ def evaluate_prediction_folder(pred_dir: Path, samples: list[Sample]) -> Evaluat
             "run 'lesionlens predict' on the same images first"
         )
     for sample in samples:
-        _, masks = sample.load()
         maps = [
             read_image(pred_dir / f"{sample.stem}_{lesion.code}.png", min_side=1)[..., 0]
             for lesion in LESIONS
         ]
-        shape = next(iter(masks.values())).shape
-        if maps[0].shape != shape:
+        try:
+            masks = sample.load_masks(maps[0].shape)
+        except DatasetError as exc:
             raise DatasetError(
-                f"{pred_dir / (sample.stem + '_MA.png')}: size {maps[0].shape} differs from the "
-                f"ground truth {shape}"
-            )
+                f"{exc}; the predictions in {pred_dir} have another size than the ground truth"
+            ) from exc
         acc = PRAccumulator()
         acc.add(np.stack(maps), masks)
         evaluation.add_image(sample.stem, "pred", acc)

@@ -57,11 +57,14 @@ class LesionProbabilities:
             outside the field of view.
         fov: the field of view (box and mask) the prediction was made in.
         tiles_run: how many tiles went through the network.
+        spread: optional H x W uint8 (0..255 = 0..1): how much the four deep-supervision
+            heads disagree, the largest range over the lesions; a map of where to look twice.
     """
 
     probs: np.ndarray
     fov: FovCrop
     tiles_run: int = 0
+    spread: np.ndarray | None = None
 
     def __getitem__(self, lesion: Lesion) -> np.ndarray:
         """H x W uint8 map of one lesion."""
@@ -207,16 +210,26 @@ class Predictor:
     def _forward(self, tiles: np.ndarray, head: str) -> np.ndarray:
         """B x T x T x 3 uint8 tiles -> B x C x T x T float32 lesion probabilities.
 
-        C = L for one head (``"1"``..``"4"``) or their ``"mean"``; C = 4 x L for ``"all"``.
+        C = L for one head (``"1"``..``"4"``) or their ``"mean"``; C = 4 x L for ``"all"``;
+        C = L + 1 for ``"<head>+spread"`` (the last channel: max over lesions of the range of the
+        four heads' probabilities).
         """
         batch = torch.from_numpy(tiles).to(self.device).permute(0, 3, 1, 2).float()
         batch = (batch - self._mean) / self._std
         if self.channels_last:
             batch = batch.contiguous(memory_format=torch.channels_last)
+        head, _, extra = head.partition("+")
         with torch.inference_mode(), self._autocast():
             if head == "all":
                 outputs = self.model(batch)
                 probs = torch.cat([o.float().softmax(dim=1)[:, _LESION_CHANNELS] for o in outputs], dim=1)
+            elif extra == "spread":  # the chosen head plus the four heads' disagreement
+                heads = torch.stack(
+                    [o.float().softmax(dim=1)[:, _LESION_CHANNELS] for o in self.model(batch)]
+                )
+                chosen = heads.mean(dim=0) if head == "mean" else heads[int(head) - 1]
+                spread = (heads.amax(dim=0) - heads.amin(dim=0)).amax(dim=1, keepdim=True)
+                probs = torch.cat([chosen, spread], dim=1)
             else:
                 probs = self.model.predict(batch, head=head)[:, _LESION_CHANNELS]
         return probs.float().cpu().numpy()
@@ -260,13 +273,14 @@ class Predictor:
             yield chunk, np.stack([grid.extract(image, box) for box in chunk])
 
     def iter_predict(
-        self, image: np.ndarray, fov: FovCrop | None = None
+        self, image: np.ndarray, fov: FovCrop | None = None, spread: bool = False
     ) -> Generator[InferenceProgress, None, LesionProbabilities]:
         """Predict lesion probabilities for one photograph, yielding progress.
 
         Args:
             image: H x W x 3 uint8 RGB photograph.
             fov: its field of view; detected with Otsu when omitted.
+            spread: also return the heads' disagreement map (no extra network pass).
 
         Yields:
             :class:`InferenceProgress` after the field of view and after every batch.
@@ -274,7 +288,10 @@ class Predictor:
         Returns:
             :class:`LesionProbabilities` at H x W.
         """
-        levels, fov, tiles = yield from self._iter_levels(image, fov, self.config.head)
+        head = f"{self.config.head}+spread" if spread else self.config.head
+        levels, fov, tiles = yield from self._iter_levels(image, fov, head)
+        if spread:
+            return LesionProbabilities(levels[: len(LESIONS)], fov, tiles, spread=levels[len(LESIONS)])
         return LesionProbabilities(probs=levels, fov=fov, tiles_run=tiles)
 
     def iter_predict_all_heads(
@@ -297,7 +314,7 @@ class Predictor:
         crop_mask = fov.crop(fov.mask)
         tiling = self.config.tiling
         grid = TileGrid(cropped.shape[:2], tiling, crop_mask)
-        channels = len(LESIONS) * (4 if head == "all" else 1)
+        channels = len(LESIONS) * 4 if head == "all" else len(LESIONS) + head.endswith("+spread")
         stitcher = Stitcher(cropped.shape[:2], channels, tiling.tile_size, tiling.blending, tiling.overlap)
         done = 0
         yield InferenceProgress(done, len(grid))

@@ -34,10 +34,13 @@ def lesion_stats(probability: np.ndarray, threshold: float, fov: FovCrop) -> Les
     Only the field-of-view box is labelled (the map is zero outside the field of view).
     """
     level = probability_to_level(threshold)
-    inside = fov.crop(probability)
-    mask = (inside >= level).astype(np.uint8)
-    fov_pixels = int(np.count_nonzero(fov.mask)) or 1
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return mask_stats(fov.crop(probability) >= level, int(np.count_nonzero(fov.mask)))
+
+
+def mask_stats(mask: np.ndarray, fov_pixels: int) -> LesionStats:
+    """Components (8-connected) and area of an H x W bool mask; ``fov_pixels`` for the fraction."""
+    fov_pixels = fov_pixels or 1
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     areas = stats[1:, cv2.CC_STAT_AREA]
     area = int(areas.sum())
     return LesionStats(

@@ -26,7 +26,7 @@ from core.lesions import LESIONS
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 DEFAULT_LIMIT_BYTES = 2 * 1024**3
 
 
@@ -91,12 +91,13 @@ class PredictionCache:
                 meta = json.loads(bytes(data["meta"]).decode())
                 maps = [_decode(data[f"probs_{lesion.code}"], lesion.code) for lesion in LESIONS]
                 fov_mask = _decode(data["fov"], "fov") > 0
+                spread = _decode(data["spread"], "spread") if "spread" in data.files else None
             shape = tuple(meta["shape"])
             if meta.get("format") != CACHE_FORMAT or any(m.shape != shape for m in maps):
                 raise ValueError("format or shape mismatch")
             fov = FovCrop(image_shape=shape, box=tuple(meta["box"]), mask=fov_mask)
             os.utime(path)  # recently used: pruned last
-            return LesionProbabilities(np.stack(maps), fov, int(meta.get("tiles_run", 0)))
+            return LesionProbabilities(np.stack(maps), fov, int(meta.get("tiles_run", 0)), spread=spread)
         except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
             log.warning("discarding damaged cache entry %s: %s", path, exc)
             path.unlink(missing_ok=True)
@@ -116,6 +117,8 @@ class PredictionCache:
             for lesion in LESIONS
         }
         arrays["fov"] = np.frombuffer(encode_png(prediction.fov.mask.astype(np.uint8) * 255, 1), np.uint8)
+        if prediction.spread is not None:
+            arrays["spread"] = np.frombuffer(encode_png(prediction.spread, compression=1), np.uint8)
         arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)

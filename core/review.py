@@ -148,7 +148,7 @@ class ReviewEngine:
         """Predict one photograph (yielding progress), store it in the cache and score it."""
         if self._predictor is None:
             self._predictor = Predictor.from_loaded(self.loaded, self.config)
-        prediction = yield from self._predictor.iter_predict(analysis.image)
+        prediction = yield from self._predictor.iter_predict(analysis.image, spread=True)
         try:
             self.cache.store(self._key(analysis.digest), prediction)
         except OSError as exc:  # a full or read-only cache must not lose the result

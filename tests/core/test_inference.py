@@ -200,3 +200,24 @@ def test_probabilities_at_a_pixel(small_fundus) -> None:
     values = maps.at(10, 20)
     assert values == {Lesion.MA: 0.2, Lesion.HE: 0.0, Lesion.EX: 1.0, Lesion.SE: 0.0}
     assert maps.at(-1, 0) is None and maps.at(0, 360) is None
+
+
+def test_spread_is_the_heads_disagreement(tiny_model, tiny_loaded, small_fundus) -> None:
+    """Per tile, the extra channel is max over lesions of (max - min over the four heads)."""
+    from core.config import InferenceConfig, TilingConfig
+    from core.inference import Predictor, run_to_end
+
+    config = InferenceConfig(
+        tiling=TilingConfig(tile_size=64, overlap=16), device="cpu", precision="fp32", head="2"
+    )
+    predictor = Predictor(tiny_model, tiny_loaded.meta, config)
+    tiles = np.stack([small_fundus.image[0:64, 100:164], small_fundus.image[100:164, 150:214]])
+    heads = predictor.predict_tiles(tiles, head="all").reshape(2, 4, 4, 64, 64)  # B x heads x L x T x T
+    extra = predictor.predict_tiles(tiles, head="2+spread")
+    np.testing.assert_allclose(extra[:, :4], heads[:, 1], atol=1e-6)
+    expected = (heads.max(axis=1) - heads.min(axis=1)).max(axis=1)
+    np.testing.assert_allclose(extra[:, 4], expected, atol=1e-6)
+    both = run_to_end(predictor.iter_predict(small_fundus.image, spread=True))
+    np.testing.assert_array_equal(both.probs, predictor.predict(small_fundus.image).probs)
+    assert both.spread is not None and both.spread.shape == both.probs.shape[1:]
+    assert both.spread.any() and not both.spread[~both.fov.mask].any()

@@ -1,0 +1,306 @@
+"""The review session of one folder: statuses, comments, thresholds and edited masks.
+
+Everything a reviewer did is journaled to disk: the session file
+``<folder>/.lesionlens/session.json`` and one PNG per edited lesion mask beside it
+(``masks/<image file>.<CODE>.png``, ``MaskState`` values). Each file is written to a
+temporary name and renamed, so a crash leaves the previous complete version. When the
+folder is read-only the session lives in the user's data folder instead
+(``$LESIONLENS_DATA_DIR`` or ``~/.local/share/lesionlens/sessions/<hash>``).
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from core.errors import LesionLensError
+from core.io import encode_png, write_bytes_atomic, write_json
+from core.lesions import LESIONS, Lesion
+from core.review_mask import EditableMask, MaskState
+
+log = logging.getLogger(__name__)
+
+SESSION_FORMAT = 1
+SESSION_DIR = ".lesionlens"
+SESSION_FILE = "session.json"
+
+
+class SessionError(LesionLensError):
+    """A session cannot be read or written."""
+
+
+class ReviewStatus(Enum):
+    """Where the review of an image, or of one lesion in it, stands."""
+
+    NOT_STARTED = "not started"
+    IN_PROGRESS = "in progress"
+    REVIEWED = "reviewed"
+    FLAGGED = "flagged"
+
+
+def now() -> str:
+    """UTC time stamp, ISO 8601 to the second."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def default_reviewer() -> str:
+    """The operating-system user name (the reviewer can change it)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "reviewer"
+
+
+@dataclass
+class LesionReview:
+    """One lesion of one image.
+
+    Attributes:
+        status: review status of this lesion.
+        adopted_threshold: the threshold at which the prediction became the editable mask.
+        mask: the editable mask, once adopted (loaded lazily from disk).
+        saved_revision: the mask revision last written to disk.
+        updated: time of the last change.
+    """
+
+    status: ReviewStatus = ReviewStatus.NOT_STARTED
+    adopted_threshold: float | None = None
+    mask: EditableMask | None = None
+    saved_revision: int = -1
+    updated: str = ""
+
+    @property
+    def adopted(self) -> bool:
+        return self.adopted_threshold is not None
+
+
+@dataclass
+class ImageReview:
+    """The review of one photograph (by file name inside the session's folder)."""
+
+    name: str
+    digest: str = ""
+    status: ReviewStatus = ReviewStatus.NOT_STARTED
+    comment: str = ""
+    created: str = field(default_factory=now)
+    updated: str = ""
+    lesions: dict[Lesion, LesionReview] = field(
+        default_factory=lambda: {lesion: LesionReview() for lesion in LESIONS}
+    )
+
+    def touch(self) -> None:
+        self.updated = now()
+        if self.status is ReviewStatus.NOT_STARTED:
+            self.status = ReviewStatus.IN_PROGRESS
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+        return True
+    except OSError:
+        return False
+
+
+def session_dir_for(folder: Path) -> Path:
+    """Where the session of ``folder`` is kept: inside it if writable, else the user's data folder."""
+    inside = folder / SESSION_DIR
+    if (inside / SESSION_FILE).is_file() or _writable(inside):
+        return inside
+    base = Path(os.environ.get("LESIONLENS_DATA_DIR") or Path.home() / ".local" / "share" / "lesionlens")
+    key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
+    return base / "sessions" / key
+
+
+class ReviewSession:
+    """Statuses, comments, thresholds and masks of the photographs of one folder.
+
+    Args:
+        folder: the folder of the photographs.
+        location: where the session files live (default: :func:`session_dir_for`).
+    """
+
+    def __init__(self, folder: Path, location: Path | None = None) -> None:
+        self.folder = Path(folder).resolve()
+        self.location = location or session_dir_for(self.folder)
+        self.reviewer = default_reviewer()
+        self.model: dict[str, Any] = {}
+        self.thresholds: dict[Lesion, float] = {}
+        self.images: dict[str, ImageReview] = {}
+        self.created = now()
+
+    @property
+    def file(self) -> Path:
+        return self.location / SESSION_FILE
+
+    def mask_path(self, name: str, lesion: Lesion) -> Path:
+        return self.location / "masks" / f"{name}.{lesion.code}.png"
+
+    def image(self, name: str) -> ImageReview:
+        """The review of a photograph (created on first use)."""
+        if "/" in name or "\\" in name or name in ("", ".", ".."):
+            raise SessionError(f"{name!r}: not a file name inside {self.folder}")
+        return self.images.setdefault(name, ImageReview(name))
+
+    # reading ------------------------------------------------------------------------
+    @classmethod
+    def open(cls, folder: Path) -> ReviewSession:
+        """The folder's session from disk, or a new empty one.
+
+        Raises:
+            SessionError: the session file exists but cannot be read (it is left untouched).
+        """
+        session = cls(folder)
+        if session.file.is_file():
+            session._read()
+        return session
+
+    def _read(self) -> None:
+        try:
+            data = json.loads(self.file.read_text(encoding="utf-8"))
+            if data.get("format") != SESSION_FORMAT:
+                raise ValueError(f"format {data.get('format')!r}, expected {SESSION_FORMAT}")
+            self.reviewer = data.get("reviewer") or self.reviewer
+            self.model = data.get("model", {})
+            self.created = data.get("created", self.created)
+            self.thresholds = {Lesion.from_code(k): float(v) for k, v in data.get("thresholds", {}).items()}
+            for name, item in data.get("images", {}).items():
+                review = self.image(name)
+                review.digest = item.get("digest", "")
+                review.status = ReviewStatus(item.get("status", ReviewStatus.NOT_STARTED.value))
+                review.comment = item.get("comment", "")
+                review.created = item.get("created", review.created)
+                review.updated = item.get("updated", "")
+                for code, lesion_item in item.get("lesions", {}).items():
+                    lesion_review = review.lesions[Lesion.from_code(code)]
+                    lesion_review.status = ReviewStatus(lesion_item.get("status", "not started"))
+                    lesion_review.adopted_threshold = lesion_item.get("adopted_threshold")
+                    lesion_review.updated = lesion_item.get("updated", "")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise SessionError(
+                f"{self.file}: cannot read the review session ({exc}); it was left untouched. Move it "
+                "away to start a new session, or restore it from a backup"
+            ) from exc
+
+    def load_mask(self, name: str, lesion: Lesion, shape: tuple[int, int]) -> EditableMask | None:
+        """The saved editable mask of a lesion, or None if it was never adopted.
+
+        Raises:
+            SessionError: the mask file is missing, damaged or of another size.
+        """
+        review = self.image(name).lesions[lesion]
+        if not review.adopted:
+            return None
+        if review.mask is not None:
+            return review.mask
+        path = self.mask_path(name, lesion)
+        states = cv2.imread(str(path), cv2.IMREAD_UNCHANGED) if path.is_file() else None
+        if (
+            states is None
+            or states.shape != shape
+            or states.dtype != np.uint8
+            or states.max(initial=0) > max(MaskState)
+        ):
+            raise SessionError(
+                f"{path}: the reviewed {lesion.code} mask of {name} is missing or damaged; "
+                "adopt the prediction again to restart this lesion"
+            )
+        review.mask = EditableMask(states)
+        review.saved_revision = review.mask.revision
+        return review.mask
+
+    # writing ------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        images = {}
+        for name, review in sorted(self.images.items()):
+            lesions = {}
+            for lesion, item in review.lesions.items():
+                entry: dict[str, Any] = {
+                    "status": item.status.value,
+                    "adopted_threshold": item.adopted_threshold,
+                }
+                entry["updated"] = item.updated
+                if item.mask is not None:
+                    entry["edited_pixels"] = item.mask.edited_pixels()
+                lesions[lesion.code] = entry
+            images[name] = {
+                "digest": review.digest,
+                "status": review.status.value,
+                "comment": review.comment,
+                "created": review.created,
+                "updated": review.updated,
+                "lesions": lesions,
+            }
+        return {
+            "format": SESSION_FORMAT,
+            "software": "LesionLens",
+            "folder": str(self.folder),
+            "reviewer": self.reviewer,
+            "model": self.model,
+            "thresholds": {lesion.code: value for lesion, value in self.thresholds.items()},
+            "created": self.created,
+            "saved": now(),
+            "images": images,
+        }
+
+    def dirty_masks(self) -> list[tuple[str, Lesion, EditableMask]]:
+        """Masks changed since they were last saved."""
+        return [
+            (name, lesion, item.mask)
+            for name, review in self.images.items()
+            for lesion, item in review.lesions.items()
+            if item.mask is not None and item.mask.revision != item.saved_revision
+        ]
+
+    def snapshot(self) -> tuple[dict[str, Any], list[tuple[Path, bytes, str, Lesion, int]]]:
+        """What :meth:`write` needs, taken in the GUI thread (PNG encoding of dirty masks only)."""
+        masks = [
+            (
+                self.mask_path(name, lesion),
+                encode_png(mask.states, compression=1),
+                name,
+                lesion,
+                mask.revision,
+            )
+            for name, lesion, mask in self.dirty_masks()
+        ]
+        return self.to_dict(), masks
+
+    def write(self, snapshot: tuple[dict[str, Any], list[tuple[Path, bytes, str, Lesion, int]]]) -> None:
+        """Write a snapshot: masks first, then the session file, each atomically.
+
+        Raises:
+            SessionError: the disk refused (read-only, full); the files on disk keep their
+                previous complete version.
+        """
+        document, masks = snapshot
+        try:
+            for path, data, _, _, _ in masks:
+                write_bytes_atomic(path, data)
+            write_json(self.file, document)
+        except OSError as exc:
+            raise SessionError(
+                f"{self.location}: could not save the review session ({exc.strerror or exc}); your work "
+                "is kept in memory and saved again on the next change; free disk space or make the folder "
+                "writable"
+            ) from exc
+        for _, _, name, lesion, revision in masks:
+            self.images[name].lesions[lesion].saved_revision = revision
+
+    def save(self) -> None:
+        """Snapshot and write now (in the calling thread)."""
+        self.write(self.snapshot())

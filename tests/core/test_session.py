@@ -1,0 +1,137 @@
+"""Review sessions: journal, restore, read-only folders, damaged files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.lesions import Lesion
+from core.review_mask import EditableMask, MaskState
+from core.session import ReviewSession, ReviewStatus, SessionError, session_dir_for
+
+
+def _session_with_edits(folder: Path) -> ReviewSession:
+    session = ReviewSession.open(folder)
+    session.reviewer = "dr-a"
+    session.thresholds = {Lesion.MA: 0.4, Lesion.EX: 0.7}
+    review = session.image("eye.jpg")
+    review.status, review.comment = ReviewStatus.FLAGGED, "check the disc"
+    probability = np.zeros((40, 50), np.uint8)
+    probability[5:10, 5:10] = 200
+    mask = EditableMask.adopt(probability, 0.4)
+    mask.brush((20, 20), (20, 30), radius=2)
+    review.lesions[Lesion.EX].mask = mask
+    review.lesions[Lesion.EX].adopted_threshold = 0.4
+    review.lesions[Lesion.EX].status = ReviewStatus.REVIEWED
+    return session
+
+
+def test_save_and_restore(tmp_path: Path) -> None:
+    session = _session_with_edits(tmp_path)
+    states = session.images["eye.jpg"].lesions[Lesion.EX].mask.states.copy()
+    session.save()
+    assert session.file == tmp_path / ".lesionlens" / "session.json"
+    assert session.dirty_masks() == []
+    again = ReviewSession.open(tmp_path)
+    assert again.reviewer == "dr-a" and again.thresholds[Lesion.EX] == 0.7
+    review = again.images["eye.jpg"]
+    assert review.status is ReviewStatus.FLAGGED and review.comment == "check the disc"
+    assert review.lesions[Lesion.EX].status is ReviewStatus.REVIEWED
+    mask = again.load_mask("eye.jpg", Lesion.EX, (40, 50))
+    np.testing.assert_array_equal(mask.states, states)
+    assert (mask.states == MaskState.ADDED).any()
+    assert again.load_mask("eye.jpg", Lesion.MA, (40, 50)) is None
+
+
+def test_only_changed_masks_are_rewritten(tmp_path: Path) -> None:
+    session = _session_with_edits(tmp_path)
+    session.save()
+    path = session.mask_path("eye.jpg", Lesion.EX)
+    stamp = path.stat().st_mtime_ns
+    _, masks = session.snapshot()
+    assert masks == []
+    session.images["eye.jpg"].lesions[Lesion.EX].mask.brush((30, 30), (30, 30), radius=1)
+    _, masks = session.snapshot()
+    assert [m[0] for m in masks] == [path]
+    session.save()
+    assert path.stat().st_mtime_ns >= stamp
+
+
+def test_read_only_folder_uses_the_user_data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import core.session as session_module
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    monkeypatch.setenv("LESIONLENS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(session_module, "_writable", lambda folder: not folder.is_relative_to(photos))
+    location = session_dir_for(photos)
+    assert location.is_relative_to(tmp_path / "data")
+    session = _session_with_edits(photos)
+    session.save()
+    assert not (photos / ".lesionlens").exists()
+    assert ReviewSession.open(photos).images["eye.jpg"].comment == "check the disc"
+
+
+def test_writable_probe_detects_a_read_only_folder(tmp_path: Path) -> None:
+    from core.session import _writable
+
+    assert _writable(tmp_path / "new")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        if os.access(locked, os.W_OK):
+            pytest.skip("running as a user who can write anywhere (root)")
+        assert not _writable(locked / ".lesionlens")
+    finally:
+        locked.chmod(0o755)
+
+
+def test_failed_write_keeps_the_previous_files_and_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    import core.session as session_module
+
+    session = _session_with_edits(tmp_path)
+    session.save()
+    before = session.file.read_bytes()
+    session.images["eye.jpg"].comment = "changed"
+    session.images["eye.jpg"].lesions[Lesion.EX].mask.brush((35, 5), (35, 45), radius=1)
+
+    def full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(session_module, "write_json", full)
+        with pytest.raises(SessionError, match="could not save.*No space left.*kept in memory"):
+            session.save()
+    assert session.file.read_bytes() == before
+    assert session.dirty_masks(), "a mask not confirmed on disk stays dirty"
+    session.save()
+    restored = ReviewSession.open(tmp_path)
+    assert restored.images["eye.jpg"].comment == "changed"
+
+
+def test_damaged_files_give_clear_errors(tmp_path: Path) -> None:
+    session = _session_with_edits(tmp_path)
+    session.save()
+    session.mask_path("eye.jpg", Lesion.EX).write_bytes(b"junk")
+    again = ReviewSession.open(tmp_path)
+    with pytest.raises(SessionError, match="eye.jpg.EX.png.*adopt the prediction again"):
+        again.load_mask("eye.jpg", Lesion.EX, (40, 50))
+    session.file.write_text("{not json")
+    with pytest.raises(SessionError, match="left untouched"):
+        ReviewSession.open(tmp_path)
+    assert session.file.read_text() == "{not json"
+
+
+def test_names_must_stay_inside_the_folder(tmp_path: Path) -> None:
+    session = ReviewSession(tmp_path)
+    for bad in ("../x.jpg", "a/b.jpg", ".."):
+        with pytest.raises(SessionError):
+            session.image(bad)
