@@ -11,11 +11,14 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from app import dialogs
+from app.edit_tools import EditTool
 from app.inference_control import InferenceControl
 from app.lesion_panel import LesionPanel
 from app.main_window import MainWindow
 from app.overlay_state import LayerStyle, OverlayStyle, TruthMode
 from app.pr_panel import PRPanel
+from app.review_control import ReviewControl
+from app.review_panel import ReviewPanel
 from app.settings import AppSettings
 from app.workers import Job, JobRunner
 from app.worklist import ImageState
@@ -31,6 +34,7 @@ from core.lesions import LESIONS, Lesion
 from core.metrics import PRAccumulator
 from core.predict_files import expand_inputs
 from core.review import ImageAnalysis, ReviewEngine, combine, open_without_model
+from core.session import ReviewStatus
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +59,7 @@ class Controller(QObject):
         self.styles = {lesion: self._initial_style(lesion) for lesion in LESIONS}
         self.runner = JobRunner(threads=2, parent=self)
         self.window = MainWindow(
-            LesionPanel(self.styles), PRPanel({k: v.colour for k, v in self.styles.items()})
+            LesionPanel(self.styles), PRPanel({k: v.colour for k, v in self.styles.items()}), ReviewPanel()
         )
         self.view = self.window.image_view
         self.panel = self.window.lesion_panel
@@ -72,6 +76,7 @@ class Controller(QObject):
         self._overlays_hidden = False
         self.inference = InferenceControl(self)
         self.queue = self.inference.queue
+        self.review = ReviewControl(self, self.window.review_dock.widget().widget())
         self.truth_folder: Path | None = None  # searched when a photograph has no ground truth of its own
         for lesion, style in self.styles.items():
             self.view.set_style(lesion, style)
@@ -135,6 +140,7 @@ class Controller(QObject):
         a("reset_palette").triggered.connect(self.reset_palette)
         a("help").triggered.connect(lambda: dialogs.help_dialog(w, list(w.actions_by_name.values())).open())
         a("about").triggered.connect(self.show_about)
+        self._connect_review()
         w.paths_dropped.connect(self.open_paths)
         w.closing.connect(self.shutdown)
         self.worklist.current_changed.connect(self.show_image)
@@ -144,6 +150,29 @@ class Controller(QObject):
         self.panel.reset_thresholds.connect(self.reset_thresholds)
         self.pr.curve_clicked.connect(self._on_curve_clicked)
         self.view.hovered.connect(self._on_hover)
+
+    def _connect_review(self) -> None:
+        a, r, panel = self.window.action, self.review, self.review.panel
+        a("adopt").triggered.connect(lambda: r.adopt(r.active))
+        a("adopt_all").triggered.connect(r.adopt_all)
+        a("undo").triggered.connect(r.undo)
+        a("redo").triggered.connect(r.redo)
+        for tool in EditTool:
+            a(f"tool_{tool.name.lower()}").triggered.connect(partial(panel.select_tool, tool))
+        a("brush_smaller").triggered.connect(lambda: r.resize_brush(1 / 1.25))
+        a("brush_larger").triggered.connect(lambda: r.resize_brush(1.25))
+        for lesion in LESIONS:
+            a(f"active_{lesion.code}").triggered.connect(partial(panel.select_lesion, lesion))
+        a("next_component").triggered.connect(lambda: r.step_component(1))
+        a("previous_component").triggered.connect(lambda: r.step_component(-1))
+        a("keep_component").triggered.connect(lambda: r.decide_component(keep=True))
+        a("delete_component").triggered.connect(lambda: r.decide_component(keep=False))
+        a("toggle_spread").triggered.connect(panel.spread_box.toggle)
+        a("next_uncertain").triggered.connect(r.next_uncertain)
+        a("next_unreviewed").triggered.connect(r.next_unreviewed)
+        a("flag_image").triggered.connect(lambda: r.set_image_status(ReviewStatus.FLAGGED))
+        a("export").triggered.connect(r.choose_export)
+        a("compare_reviewer").triggered.connect(r.choose_reference)
 
     # opening ------------------------------------------------------------------------
     def open_paths(self, paths: list[Path]) -> None:
@@ -255,8 +284,7 @@ class Controller(QObject):
             self.scores[analysis.path] = analysis.scores
         else:
             self.scores.pop(analysis.path, None)
-        if self.worklist.state(analysis.path) is not ImageState.REVIEWED:
-            self.worklist.set_state(analysis.path, ImageState.PREDICTED)
+        self.worklist.set_state(analysis.path, ImageState.PREDICTED)
 
     def pooled(self) -> tuple[PRAccumulator | None, int]:
         known = [self.scores[p] for p in self.worklist.paths if p in self.scores]
@@ -330,6 +358,7 @@ class Controller(QObject):
             self.pr.set_threshold(lesion, style.threshold)
             self._stats_dirty.add(lesion)
             self._stats_timer.start()
+            self.review.thresholds_changed()
         self.pr.set_colours({lesion: style.colour})
 
     def _effective(self, style: LayerStyle) -> LayerStyle:
@@ -393,9 +422,12 @@ class Controller(QObject):
 
     # review -------------------------------------------------------------------------
     def mark_reviewed(self) -> None:
-        path = self.worklist.current_path
-        if path is not None and self.analysis is not None and self.analysis.prediction is not None:
-            self.worklist.set_state(path, ImageState.REVIEWED)
+        """The current photograph's review is finished (journaled like every change)."""
+        if self.analysis is not None:
+            self.review.set_image_status(ReviewStatus.REVIEWED)
+            self.review.panel.image_status.setCurrentIndex(
+                self.review.panel.image_status.findData(ReviewStatus.REVIEWED)
+            )
 
     # dialogs and output -------------------------------------------------------------
     def show_error(self, title: str, message: str) -> None:
@@ -442,3 +474,4 @@ class Controller(QObject):
             self.queue.cancel()
         self.runner.cancel_all()
         self.runner.wait(60000)
+        self.review.flush()

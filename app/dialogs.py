@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import html
+import math
 import platform
 from importlib import metadata
+from pathlib import Path
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import Qt, qVersion
@@ -12,7 +14,9 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox, QTextBrowser, QVBoxLayout, QWidget
 
 import core
+from core.agreement import Agreement
 from core.checkpoint import LoadedModel
+from core.lesions import LESIONS
 from core.predict_files import DISCLAIMER
 
 IDRID_ATTRIBUTION = (
@@ -122,3 +126,36 @@ def show_error(parent: QWidget | None, title: str, message: str) -> QMessageBox:
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
     return box
+
+
+def agreement_html(reference: Path, agreement: Agreement) -> str:
+    """Dice per lesion for every photograph, pooled per lesion, and overall."""
+
+    def cell(value: float) -> str:
+        return "-" if math.isnan(value) else f"{value:.3f}"
+
+    header = "".join(f"<th>{lesion.code}</th>" for lesion in LESIONS)
+    rows = []
+    for name, overlaps in sorted(agreement.images.items()):
+        cells = "".join(f"<td>{cell(overlaps[lesion].dice)}</td>" for lesion in LESIONS)
+        rows.append(
+            f"<tr><td>{html.escape(name)}</td>{cells}<td>{cell(agreement.image_dice(name))}</td></tr>"
+        )
+    pooled = "".join(f"<td><b>{cell(agreement.pooled(lesion).dice)}</b></td>" for lesion in LESIONS)
+    rows.append(
+        f"<tr><td><b>all photographs</b></td>{pooled}<td><b>{cell(agreement.overall().dice)}</b></td></tr>"
+    )
+    return (
+        f"<h3>Agreement with {html.escape(str(reference))}</h3>"
+        "<p>Pixel Dice between your reviewed masks and the other reviewer's export "
+        "(- where neither marked the lesion).</p>"
+        "<table border='1' cellspacing='0' cellpadding='4'>"
+        f"<tr><th>photograph</th>{header}<th>all lesions</th></tr>"
+        f"{''.join(rows)}</table>"
+    )
+
+
+def agreement_dialog(parent: QWidget | None, reference: Path, agreement: Agreement) -> QDialog:
+    return _text_dialog(
+        parent, "Agreement between reviewers", agreement_html(reference, agreement), "agreement_dialog"
+    )

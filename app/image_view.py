@@ -12,8 +12,11 @@ import math
 from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QPainterPath
+from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsPathItem, QGraphicsRectItem
 
+from app.edit_tools import EditingViewBox
 from app.overlay_state import LayerStyle, OverlayStyle, TruthMode
 
 if TYPE_CHECKING:
@@ -22,7 +25,7 @@ from core import display
 from core.inference import LesionProbabilities
 from core.lesions import LESIONS, PAINT_ORDER, Lesion
 
-_LESION_LAYERS = ("fill", "contour", "compare_truth", "compare_other")
+_LESION_LAYERS = ("fill", "contour", "compare_truth", "compare_other", "review")
 
 
 class ImageView(pg.GraphicsLayoutWidget):
@@ -37,7 +40,8 @@ class ImageView(pg.GraphicsLayoutWidget):
     def __init__(self, parent=None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(parent)
         self.setBackground("#202020")
-        self.view: pg.ViewBox = self.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.view = EditingViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.addItem(self.view)
         self.base = pg.ImageItem(axisOrder="row-major")
         self.view.addItem(self.base)
         self._items: dict[tuple[Lesion | None, str], pg.ImageItem] = {}
@@ -51,6 +55,23 @@ class ImageView(pg.GraphicsLayoutWidget):
         self.styles: dict[Lesion, LayerStyle] = {}
         self.overlay_style = OverlayStyle.FILL
         self.truth_mode = TruthMode.OUTLINE
+        self.review_masks: dict[Lesion, np.ndarray] = {}  # editable masks (MaskState values), shown in place
+        self._spread: np.ndarray | None = None
+        self.spread_visible = False
+        self.marker = QGraphicsRectItem()
+        self.marker.setPen(pg.mkPen((255, 255, 255), width=2, style=Qt.PenStyle.DashLine, cosmetic=True))
+        self.marker.setZValue(40)
+        self.marker.setVisible(False)
+        self.view.addItem(self.marker)
+        self.lasso = QGraphicsPathItem()
+        self.lasso.setPen(pg.mkPen((255, 255, 255), width=1.5, cosmetic=True))
+        self.lasso.setZValue(41)
+        self.view.addItem(self.lasso)
+        self.cursor_ring = QGraphicsEllipseItem()
+        self.cursor_ring.setPen(pg.mkPen((255, 255, 255), width=1, cosmetic=True))
+        self.cursor_ring.setZValue(42)
+        self.cursor_ring.setVisible(False)
+        self.view.addItem(self.cursor_ring)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
     # content ------------------------------------------------------------------------
@@ -70,6 +91,9 @@ class ImageView(pg.GraphicsLayoutWidget):
     ) -> None:
         """Replace the prediction and ground truth; derived layers are rebuilt on demand."""
         self._prediction, self._truth = prediction, truth
+        self.review_masks = {}
+        self._spread = prediction.spread if prediction is not None else None
+        self.marker.setVisible(False)
         self._derived.clear()
         self._shown.clear()
         self._contour_thresholds.clear()
@@ -100,6 +124,69 @@ class ImageView(pg.GraphicsLayoutWidget):
         for lesion in LESIONS:
             self._refresh_lesion(lesion)
         self._refresh_truth()
+        self._refresh_spread()
+
+    # review layers ------------------------------------------------------------------
+    def set_review_mask(self, lesion: Lesion, states: np.ndarray | None) -> None:
+        """Show an editable mask (its ``MaskState`` array, edited in place) instead of the prediction."""
+        if states is None:
+            self.review_masks.pop(lesion, None)
+        else:
+            self.review_masks[lesion] = states
+        self._derived.pop((lesion, "review"), None)
+        self._refresh_lesion(lesion)
+
+    def update_region(self, lesion: Lesion, box: tuple[int, int, int, int] | None) -> None:
+        """Repaint only the rectangle an edit changed (the layer's image is the edited array itself)."""
+        item = self._items.get((lesion, "review"))
+        if item is None or box is None:
+            return
+        y0, x0, y1, x1 = box
+        item.update(QRectF(x0, y0, x1 - x0, y1 - y0))
+
+    def set_spread_visible(self, visible: bool) -> None:
+        self.spread_visible = visible
+        self._refresh_spread()
+
+    def _refresh_spread(self) -> None:
+        lut = display.spread_lut() if self.spread_visible and self._spread is not None else None
+        self._show_layer(None, "spread", lut)
+
+    def show_marker(self, box: tuple[int, int, int, int] | None) -> None:
+        """A dashed rectangle around a region (None hides it)."""
+        if box is None:
+            self.marker.setVisible(False)
+            return
+        y0, x0, y1, x1 = box
+        margin = max(4, (y1 - y0 + x1 - x0) // 8)
+        self.marker.setRect(QRectF(x0 - margin, y0 - margin, x1 - x0 + 2 * margin, y1 - y0 + 2 * margin))
+        self.marker.setVisible(True)
+
+    def centre_on(self, box: tuple[int, int, int, int], minimum: int = 240) -> None:
+        """Centre the view on a region, zoomed so that it fills about a quarter of the view."""
+        y0, x0, y1, x1 = box
+        size = max(minimum, 4 * max(y1 - y0, x1 - x0))
+        cy, cx = (y0 + y1) / 2, (x0 + x1) / 2
+        self.view.setRange(
+            xRange=(cx - size / 2, cx + size / 2), yRange=(cy - size / 2, cy + size / 2), padding=0
+        )
+
+    def set_lasso(self, points: list[tuple[float, float]]) -> None:
+        path = QPainterPath()
+        if points:
+            path.moveTo(points[0][1], points[0][0])
+            for y, x in points[1:]:
+                path.lineTo(x, y)
+            path.closeSubpath()
+        self.lasso.setPath(path)
+
+    def set_cursor_ring(self, centre: tuple[float, float] | None, radius: float) -> None:
+        if centre is None:
+            self.cursor_ring.setVisible(False)
+            return
+        y, x = centre
+        self.cursor_ring.setRect(QRectF(x - radius, y - radius, 2 * radius, 2 * radius))
+        self.cursor_ring.setVisible(True)
 
     def refresh(self, lesion: Lesion) -> None:
         """Show exactly the layers the current modes ask for, with current lookup tables."""
@@ -112,7 +199,19 @@ class ImageView(pg.GraphicsLayoutWidget):
     def _refresh_lesion(self, lesion: Lesion) -> None:
         style = self.styles.get(lesion)
         wanted: dict[str, np.ndarray] = {}
-        if style is not None and style.visible and self._prediction is not None:
+        if (
+            style is not None
+            and style.visible
+            and lesion in self.review_masks
+            and self._mode() is not TruthMode.TRUTH
+        ):
+            if self._mode() is TruthMode.COMPARE and self._prediction is not None:
+                wanted["compare_truth"], wanted["compare_other"] = display.comparison_luts(
+                    style.threshold, style.opacity
+                )
+            else:
+                wanted["review"] = display.review_lut(style.colour, style.opacity)
+        elif style is not None and style.visible and self._prediction is not None:
             mode = self._mode()
             if mode is TruthMode.COMPARE:
                 wanted["compare_truth"], wanted["compare_other"] = display.comparison_luts(
@@ -159,7 +258,11 @@ class ImageView(pg.GraphicsLayoutWidget):
         key = (lesion, name)
         if key in self._derived and name != "contour":
             return self._derived[key]
-        if lesion is None and truth is not None:
+        if name == "spread" and self._spread is not None:
+            self._derived[key] = self._spread
+        elif name == "review" and lesion is not None:
+            self._derived[key] = self.review_masks[lesion]
+        elif lesion is None and truth is not None:
             if name == "truth_outlines":
                 width = display.outline_width(next(iter(truth.values())).shape)
                 self._derived[key] = display.outline_labels(truth, width)
@@ -187,7 +290,7 @@ class ImageView(pg.GraphicsLayoutWidget):
             item = pg.ImageItem(axisOrder="row-major")
             order = PAINT_ORDER.index(lesion) if lesion is not None else len(PAINT_ORDER)
             is_line = name in ("contour", "truth_outlines")
-            item.setZValue((20 if is_line else 10) + order)
+            item.setZValue(30 if name == "spread" else (20 if is_line else 10) + order)
             self.view.addItem(item)
             self._items[key] = item
         data = self._layer_data(lesion, name)

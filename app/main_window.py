@@ -49,6 +49,32 @@ ACTIONS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "toggle_EX": ("Show / hide hard exudates", ("E",), "View"),
     "toggle_SE": ("Show / hide soft exudates", ("S",), "View"),
     "reset_palette": ("Reset colours to the colour-blind-safe palette", (), "View"),
+    "toggle_spread": ("Show / hide where the model's heads disagree", ("U",), "View"),
+    "adopt": ("&Adopt the prediction of the active lesion", ("Ctrl+E",), "Review"),
+    "adopt_all": ("Adopt the prediction of every lesion", ("Ctrl+Shift+A",), "Review"),
+    "undo": ("&Undo", ("Ctrl+Z",), "Review"),
+    "redo": ("&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Review"),
+    "tool_navigate": ("Pan and zoom tool", ("V",), "Review"),
+    "tool_brush": ("&Brush", ("B",), "Review"),
+    "tool_eraser": ("E&raser", ("R",), "Review"),
+    "tool_lasso_fill": ("&Lasso fill", ("L",), "Review"),
+    "tool_lasso_erase": ("Lasso erase", ("Shift+L",), "Review"),
+    "tool_component": ("Pick components (click deletes, Shift+click keeps)", ("K",), "Review"),
+    "brush_smaller": ("Smaller brush", ("[",), "Review"),
+    "brush_larger": ("Larger brush", ("]",), "Review"),
+    "active_MA": ("Edit microaneurysms", ("Alt+1",), "Review"),
+    "active_HE": ("Edit haemorrhages", ("Alt+2",), "Review"),
+    "active_EX": ("Edit hard exudates", ("Alt+3",), "Review"),
+    "active_SE": ("Edit soft exudates", ("Alt+4",), "Review"),
+    "next_component": ("Next candidate of the active lesion", (".",), "Review"),
+    "previous_component": ("Previous candidate of the active lesion", (",",), "Review"),
+    "keep_component": ("Keep this candidate and go to the next", ("Y",), "Review"),
+    "delete_component": ("Delete this candidate and go to the next", ("X",), "Review"),
+    "next_uncertain": ("Jump to the next most uncertain region", ("J",), "Review"),
+    "next_unreviewed": ("Next unreviewed image", ("Shift+N",), "Review"),
+    "flag_image": ("&Flag this image", ("Ctrl+Shift+F",), "Review"),
+    "export": ("&Export reviewed masks…", ("Ctrl+Shift+E",), "Review"),
+    "compare_reviewer": ("Compare with another reviewer's export…", (), "Review"),
     "help": ("&Keyboard shortcuts", ("F1",), "Help"),
     "about": ("&About LesionLens", (), "Help"),
 }
@@ -60,7 +86,7 @@ class MainWindow(QMainWindow):
     paths_dropped = Signal(list)  # list[Path]
     closing = Signal()
 
-    def __init__(self, lesion_panel: LesionPanel, pr_panel: PRPanel) -> None:
+    def __init__(self, lesion_panel: LesionPanel, pr_panel: PRPanel, review_panel: QWidget) -> None:
         super().__init__()
         self.setWindowTitle("LesionLens: review aid, not a diagnosis")
         self.setAcceptDrops(True)
@@ -78,6 +104,10 @@ class MainWindow(QMainWindow):
         )
         lesions_dock = self._dock("lesions", "Lesions", scroll, Qt.DockWidgetArea.RightDockWidgetArea)
         pr_dock = self._dock("pr_curves", "Precision-recall", pr_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        review_scroll = QScrollArea()
+        review_scroll.setWidget(review_panel)
+        review_scroll.setWidgetResizable(True)
+        self.review_dock = self._dock("review", "Review", review_scroll, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._docks = (worklist_dock, lesions_dock, pr_dock)
         self.layout_restored = False  # set by the controller when saved settings placed the docks
         self._shown_once = False

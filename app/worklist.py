@@ -11,13 +11,12 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTab
 
 
 class ImageState(Enum):
-    """Where one photograph stands."""
+    """Where one photograph's inference stands (its review status is a column of its own)."""
 
     NOT_RUN = "not run"
     QUEUED = "queued"
     RUNNING = "running"
     PREDICTED = "predicted"
-    REVIEWED = "reviewed"
     FAILED = "failed"
 
 
@@ -26,7 +25,6 @@ _STATE_COLOURS = {
     ImageState.QUEUED: "#777777",
     ImageState.RUNNING: "#0072b2",
     ImageState.PREDICTED: "#000000",
-    ImageState.REVIEWED: "#009e73",
     ImageState.FAILED: "#d55e00",
 }
 
@@ -41,11 +39,12 @@ class Worklist(QTableWidget):
     current_changed = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(0, 3, parent)
-        self.setHorizontalHeaderLabels(["image", "state", "truth"])
+        super().__init__(0, 4, parent)
+        self.setHorizontalHeaderLabels(["image", "state", "review", "truth"])
         self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
         self.verticalHeader().setVisible(False)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -64,7 +63,8 @@ class Worklist(QTableWidget):
             name.setToolTip(str(path))
             self.setItem(row, 0, name)
             self.setItem(row, 1, QTableWidgetItem())
-            self.setItem(row, 2, QTableWidgetItem("?"))
+            self.setItem(row, 2, QTableWidgetItem("not started"))
+            self.setItem(row, 3, QTableWidgetItem("?"))
             self.paths.append(path)
             self.set_state(path, ImageState.NOT_RUN)
         return added
@@ -84,9 +84,17 @@ class Worklist(QTableWidget):
         """Mark whether ground truth was found (tooltip: where)."""
         if path not in self.states:
             return
-        item = self.item(self.paths.index(path), 2)
+        item = self.item(self.paths.index(path), 3)
         item.setText("yes" if description else "-")
         item.setToolTip(description or "no ground truth found")
+
+    def set_review(self, path: Path, status: str) -> None:
+        """Show a photograph's review status (not started, in progress, reviewed, flagged)."""
+        if path in self.states:
+            self.item(self.paths.index(path), 2).setText(status)
+
+    def review(self, path: Path) -> str:
+        return self.item(self.paths.index(path), 2).text() if path in self.states else ""
 
     @property
     def current_path(self) -> Path | None:

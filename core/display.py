@@ -189,3 +189,32 @@ def outline(mask: np.ndarray, width: int = 1) -> np.ndarray:
 def threshold_outline(probability: np.ndarray, threshold: float, width: int = 1) -> np.ndarray:
     """Outline of ``probability >= threshold`` (H x W uint8 levels in, H x W uint8 0/255 out)."""
     return outline(probability >= probability_to_level(threshold), width)
+
+
+def review_lut(colour: Rgb, opacity: float) -> np.ndarray:
+    """Lookup table for an editable mask's ``MaskState`` values (256 x 4 uint8 RGBA).
+
+    Model pixels in the lesion colour, the reviewer's additions paler, confirmed pixels
+    more opaque, removed model pixels as a faint grey trace, empty transparent.
+    """
+    from core.review_mask import MaskState
+
+    alpha = _alpha(opacity)
+    lut = np.zeros((256, 4), np.uint8)
+    lut[MaskState.MODEL] = (*colour, alpha)
+    lut[MaskState.ADDED] = (*tint(colour, 0.4), alpha)
+    lut[MaskState.CONFIRMED] = (*colour, min(255, alpha + 60))
+    lut[MaskState.REMOVED] = (40, 40, 40, alpha // 2)
+    return lut
+
+
+SPREAD_COLOUR: Rgb = (255, 255, 255)
+
+
+def spread_lut(floor: float = 0.1) -> np.ndarray:
+    """Heads' disagreement as white haze: transparent below ``floor``, opaque-ish at 1."""
+    lut = np.zeros((256, 4), np.uint8)
+    start = probability_to_level(floor)
+    lut[start:, :3] = SPREAD_COLOUR
+    lut[start:, 3] = np.linspace(60, 220, 256 - start).astype(np.uint8)
+    return lut

@@ -32,6 +32,7 @@ from core.review_mask import EditableMask, MaskState
 log = logging.getLogger(__name__)
 
 SESSION_FORMAT = 1
+Snapshot = tuple[dict[str, Any], list[tuple[Path, np.ndarray, str, Lesion, int]]]
 SESSION_DIR = ".lesionlens"
 SESSION_FILE = "session.json"
 
@@ -142,6 +143,14 @@ class ReviewSession:
         self.thresholds: dict[Lesion, float] = {}
         self.images: dict[str, ImageReview] = {}
         self.created = now()
+
+    @property
+    def has_work(self) -> bool:
+        """True once any photograph's review has started (only then is the session written)."""
+        return any(
+            review.status is not ReviewStatus.NOT_STARTED or any(item.adopted for item in review.lesions.values())
+            for review in self.images.values()
+        ) or self.file.is_file()
 
     @property
     def file(self) -> Path:
@@ -266,22 +275,17 @@ class ReviewSession:
             if item.mask is not None and item.mask.revision != item.saved_revision
         ]
 
-    def snapshot(self) -> tuple[dict[str, Any], list[tuple[Path, bytes, str, Lesion, int]]]:
-        """What :meth:`write` needs, taken in the GUI thread (PNG encoding of dirty masks only)."""
+    def snapshot(self) -> Snapshot:
+        """A copy of what :meth:`write` needs (the session document and copies of the dirty
+        masks): cheap, so the GUI thread can go on editing while another thread writes."""
         masks = [
-            (
-                self.mask_path(name, lesion),
-                encode_png(mask.states, compression=1),
-                name,
-                lesion,
-                mask.revision,
-            )
+            (self.mask_path(name, lesion), mask.states.copy(), name, lesion, mask.revision)
             for name, lesion, mask in self.dirty_masks()
         ]
         return self.to_dict(), masks
 
-    def write(self, snapshot: tuple[dict[str, Any], list[tuple[Path, bytes, str, Lesion, int]]]) -> None:
-        """Write a snapshot: masks first, then the session file, each atomically.
+    def write(self, snapshot: Snapshot) -> None:
+        """Write a snapshot: masks first (PNG), then the session file, each atomically.
 
         Raises:
             SessionError: the disk refused (read-only, full); the files on disk keep their
@@ -289,8 +293,8 @@ class ReviewSession:
         """
         document, masks = snapshot
         try:
-            for path, data, _, _, _ in masks:
-                write_bytes_atomic(path, data)
+            for path, states, _, _, _ in masks:
+                write_bytes_atomic(path, encode_png(states, compression=1))
             write_json(self.file, document)
         except OSError as exc:
             raise SessionError(

@@ -28,7 +28,7 @@ def test_open_runs_inference_and_shows_layers(qtbot, controller: Controller, dat
     path = dataset[0].resolve()
     assert controller.worklist.paths == [p.resolve() for p in dataset]
     assert controller.worklist.state(path) is ImageState.PREDICTED
-    assert controller.worklist.item(0, 2).text() == "yes"
+    assert controller.worklist.item(0, 3).text() == "yes"
     layer = controller.view.layer(Lesion.EX, "fill")
     assert layer is not None and layer.isVisible()
     assert np.shares_memory(layer.image, controller.analysis.prediction.probs), (
@@ -233,7 +233,7 @@ def test_display_aid_hover_and_navigation(qtbot, controller: Controller, dataset
     controller.window.action("previous_image").trigger()
     wait_displayed(qtbot, controller, dataset[0])
     controller.window.action("mark_reviewed").trigger()
-    assert controller.worklist.state(dataset[0].resolve()) is ImageState.REVIEWED
+    assert controller.worklist.review(dataset[0].resolve()) == "reviewed"
 
 
 def test_zoom_fit_and_actual_size(qtbot, controller: Controller, dataset: list[Path]) -> None:

@@ -1,0 +1,600 @@
+"""Reviewing: adopt, edit, statuses, journaling, navigation aids, export and agreement.
+
+Owns one ``ReviewSession`` per folder. Every change schedules a save that runs within
+``SAVE_DELAY_MS`` in a worker thread (the GUI thread only copies the dirty masks).
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from app import dialogs
+from app.edit_tools import EditTool
+from app.review_panel import ReviewPanel
+from app.workers import Job
+from core.agreement import Agreement
+from core.errors import LesionLensError
+from core.lesions import LESIONS, Lesion
+from core.navigation import Region, lesion_components, next_index, uncertain_regions
+from core.review_export import export_session, reviewed_image
+from core.review_mask import EditableMask
+from core.session import ReviewSession, ReviewStatus, SessionError, now
+
+if TYPE_CHECKING:
+    from app.controller import Controller
+
+log = logging.getLogger(__name__)
+
+SAVE_DELAY_MS = 400
+
+
+class ReviewControl(QObject):
+    """The reviewer's side of the session for the current photograph."""
+
+    def __init__(self, controller: Controller, panel: ReviewPanel) -> None:
+        super().__init__(controller)
+        self.ctl = controller
+        self.panel = panel
+        self.sessions: dict[Path, ReviewSession] = {}
+        self.active = Lesion.EX
+        self.tool = EditTool.NAVIGATE
+        self._last_point: tuple[float, float] | None = None
+        self._lasso: list[tuple[float, float]] = []
+        self._components: list[Region] = []
+        self._component_index: int | None = None
+        self._uncertain: list[Region] = []
+        self._uncertain_index: int | None = None
+        self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
+        self._save_timer.timeout.connect(self.save_now)
+        self._saving = False
+        self._save_again = False
+        self._last_error = ""
+        self.panel.reviewer.setText(controller.settings.text("reviewer", ""))
+        self._connect()
+
+    # wiring -------------------------------------------------------------------------
+    def _connect(self) -> None:
+        p, view = self.panel, self.ctl.view.view
+        p.tool_changed.connect(self.set_tool)
+        p.active_lesion_changed.connect(self.set_active)
+        p.image_status_changed.connect(self.set_image_status)
+        p.lesion_status_changed.connect(self.set_lesion_status)
+        p.comment_changed.connect(self.set_comment)
+        p.reviewer_changed.connect(self.set_reviewer)
+        p.adopt_button.clicked.connect(lambda: self.adopt(self.active))
+        p.adopt_all_button.clicked.connect(self.adopt_all)
+        p.undo_button.clicked.connect(self.undo)
+        p.redo_button.clicked.connect(self.redo)
+        p.next_component.clicked.connect(lambda: self.step_component(1))
+        p.previous_component.clicked.connect(lambda: self.step_component(-1))
+        p.keep_component.clicked.connect(lambda: self.decide_component(keep=True))
+        p.delete_component.clicked.connect(lambda: self.decide_component(keep=False))
+        p.spread_box.toggled.connect(self.ctl.view.set_spread_visible)
+        p.next_uncertain.clicked.connect(self.next_uncertain)
+        p.export_button.clicked.connect(self.choose_export)
+        p.agreement_button.clicked.connect(self.choose_reference)
+        p.brush_size.valueChanged.connect(lambda _v: self._update_cursor(None))
+        view.stroke_started.connect(self._on_stroke_started)
+        view.stroke_moved.connect(self._on_stroke_moved)
+        view.stroke_finished.connect(self._on_stroke_finished)
+        view.clicked.connect(self._on_click)
+        self.ctl.view.hovered.connect(lambda y, x: self._update_cursor((y + 0.5, x + 0.5)))
+        self.ctl.displayed.connect(self._on_displayed)
+
+    # sessions -----------------------------------------------------------------------
+    def session_for(self, path: Path) -> ReviewSession | None:
+        """The session of a photograph's folder (opened, or created, on first use)."""
+        folder = path.parent
+        if folder not in self.sessions:
+            try:
+                session = ReviewSession.open(folder)
+            except SessionError as exc:
+                self.ctl.show_error("Review session", str(exc))
+                return None
+            self._adopt_session(session)
+            self.sessions[folder] = session
+        return self.sessions[folder]
+
+    def _adopt_session(self, session: ReviewSession) -> None:
+        """Bring a newly opened session and the window into line (thresholds, reviewer, model)."""
+        engine = self.ctl.engine
+        if engine is not None:
+            recorded = session.model.get("sha256")
+            if recorded and recorded != engine.loaded.sha256:
+                self.ctl.show_error(
+                    "Another model",
+                    f"{session.file}: this folder was reviewed with model {session.model.get('name')} "
+                    f"({recorded[:12]}); the current model is {engine.loaded.meta.name}. Edits are kept; "
+                    "exports record the current model.",
+                )
+            session.model = {**engine.loaded.provenance(), "path": str(engine.loaded.path)}
+        for lesion, value in session.thresholds.items():
+            self.ctl.set_threshold(lesion, value)
+        session.thresholds = {lesion: self.ctl.styles[lesion].threshold for lesion in LESIONS}
+        name = self.panel.reviewer.text().strip()
+        if name:
+            session.reviewer = name
+        else:
+            self.panel.reviewer.setText(session.reviewer)
+        for image in session.images.values():
+            self._show_status_in_worklist(session.folder / image.name, image.status)
+
+    def _current(self) -> tuple[ReviewSession, str] | None:
+        analysis = self.ctl.analysis
+        if analysis is None:
+            return None
+        session = self.session_for(analysis.path)
+        return (session, analysis.path.name) if session is not None else None
+
+    def _show_status_in_worklist(self, path: Path, status: ReviewStatus) -> None:
+        self.ctl.worklist.set_review(path, status.value)
+
+    def _on_displayed(self, path: Path, _has_prediction: bool) -> None:
+        """Show the photograph's review: its masks, statuses and comment."""
+        self._components, self._component_index = [], None
+        self._uncertain, self._uncertain_index = [], None
+        current = self._current()
+        if current is None:
+            return
+        session, name = current
+        review = session.image(name)
+        analysis = self.ctl.analysis
+        if analysis is not None and review.digest and review.digest != analysis.digest:
+            self.ctl.show_error(
+                "The photograph changed",
+                f"{analysis.path}: its content differs from the one reviewed on {review.updated}; "
+                "the saved masks may not fit it",
+            )
+        for lesion in LESIONS:
+            try:
+                mask = session.load_mask(name, lesion, analysis.shape) if analysis is not None else None
+            except SessionError as exc:
+                self.ctl.show_error("Reviewed mask", str(exc))
+                mask = None
+            self.ctl.view.set_review_mask(lesion, mask.states if mask is not None else None)
+        self.panel.show_statuses(
+            review.status, {k: v.status for k, v in review.lesions.items()}, review.comment
+        )
+        self._show_status_in_worklist(analysis.path, review.status)
+        self._update_edit_label()
+
+    # saving -------------------------------------------------------------------------
+    def changed(self) -> None:
+        """Something in a session changed: save within SAVE_DELAY_MS (not postponed by further edits)."""
+        if not self._save_timer.isActive():
+            self._save_timer.start()
+
+    def thresholds_changed(self) -> None:
+        for session in self.sessions.values():
+            session.thresholds = {lesion: self.ctl.styles[lesion].threshold for lesion in LESIONS}
+        if self.sessions:
+            self.changed()
+
+    def save_now(self) -> None:
+        """Snapshot every session (GUI thread, cheap) and write them in a worker."""
+        if self._saving:
+            self._save_again = True
+            return
+        snapshots = [(session, session.snapshot()) for session in self.sessions.values() if session.has_work]
+        if not snapshots:
+            return
+        self._saving = True
+
+        def write() -> str:
+            for session, snapshot in snapshots:
+                session.write(snapshot)
+            return now()
+
+        job = Job(write, "review session")
+        job.signals.finished.connect(self._on_saved)
+        job.signals.failed.connect(self._on_save_failed)
+        job.signals.ended.connect(self._on_save_ended)
+        self.ctl.runner.start(job)
+
+    def _on_saved(self, stamp: str) -> None:
+        self._last_error = ""
+        self.panel.save_label.setText(f"saved {stamp[11:19]} UTC")
+        self.panel.save_label.setStyleSheet("")
+
+    def _on_save_failed(self, message: str) -> None:
+        self.panel.save_label.setText(f"NOT SAVED: {message}")
+        self.panel.save_label.setStyleSheet("color: #d55e00;")
+        if message != self._last_error:  # one dialog per problem, not one per edit
+            self._last_error = message
+            self.ctl.show_error("Cannot save the review", message)
+
+    def _on_save_ended(self) -> None:
+        self._saving = False
+        if self._save_again or any(s.dirty_masks() for s in self.sessions.values()):
+            self._save_again = False
+            self.changed()
+
+    def flush(self, timeout_ms: int = 10000) -> None:
+        """Save synchronously (at exit)."""
+        self._save_timer.stop()
+        self.ctl.runner.wait(timeout_ms)
+        for session in self.sessions.values():
+            if not session.has_work:
+                continue
+            try:
+                session.save()
+            except SessionError as exc:
+                log.error("%s", exc)
+
+    # statuses -----------------------------------------------------------------------
+    def set_reviewer(self, name: str) -> None:
+        self.ctl.settings.set_text("reviewer", name.strip())
+        for session in self.sessions.values():
+            session.reviewer = name.strip() or session.reviewer
+        self.changed()
+
+    def set_image_status(self, status: ReviewStatus) -> None:
+        current = self._current()
+        if current is None:
+            return
+        session, name = current
+        review = session.image(name)
+        review.status, review.updated = status, now()
+        self._show_status_in_worklist(session.folder / name, status)
+        self.changed()
+
+    def set_lesion_status(self, lesion: Lesion, status: ReviewStatus) -> None:
+        current = self._current()
+        if current is None:
+            return
+        session, name = current
+        review = session.image(name)
+        review.lesions[lesion].status, review.lesions[lesion].updated = status, now()
+        review.touch()
+        self.panel.show_statuses(
+            review.status, {k: v.status for k, v in review.lesions.items()}, review.comment
+        )
+        self._show_status_in_worklist(session.folder / name, review.status)
+        self.changed()
+
+    def set_comment(self, text: str) -> None:
+        current = self._current()
+        if current is not None:
+            session, name = current
+            session.image(name).comment = text
+            session.image(name).updated = now()
+            self.changed()
+
+    def next_unreviewed(self) -> None:
+        """Select the next photograph of the worklist whose review is not finished."""
+        paths = self.ctl.worklist.paths
+        if not paths:
+            return
+        start = paths.index(self.ctl.worklist.current_path) if self.ctl.worklist.current_path in paths else -1
+        for offset in range(1, len(paths) + 1):
+            path = paths[(start + offset) % len(paths)]
+            session = self.session_for(path)
+            status = session.image(path.name).status if session is not None else ReviewStatus.NOT_STARTED
+            if status is not ReviewStatus.REVIEWED:
+                self.ctl.worklist.select(path)
+                return
+        self.ctl.window.statusBar().showMessage("every photograph of the worklist is reviewed", 5000)
+
+    # editing ------------------------------------------------------------------------
+    def set_tool(self, tool: EditTool) -> None:
+        self.tool = tool
+        self.ctl.view.view.tool = tool
+        self._update_cursor(None)
+
+    def set_active(self, lesion: Lesion) -> None:
+        self.active = lesion
+        self._components, self._component_index = [], None
+        self._update_edit_label()
+
+    def resize_brush(self, factor: float) -> None:
+        box = self.panel.brush_size
+        box.setValue(
+            max(box.minimum(), min(box.maximum(), round(box.value() * factor) + (1 if factor > 1 else 0)))
+        )
+
+    def _update_cursor(self, centre: tuple[float, float] | None) -> None:
+        if self.tool in (EditTool.BRUSH, EditTool.ERASER):
+            self._cursor_centre = centre or getattr(self, "_cursor_centre", None)
+            self.ctl.view.set_cursor_ring(self._cursor_centre, self.panel.brush_size.value())
+        else:
+            self.ctl.view.set_cursor_ring(None, 0)
+
+    def mask(self, lesion: Lesion, adopt: bool = True) -> EditableMask | None:
+        """The current photograph's editable mask of ``lesion``, adopted first if needed."""
+        current, analysis = self._current(), self.ctl.analysis
+        if current is None or analysis is None:
+            return None
+        session, name = current
+        item = session.image(name).lesions[lesion]
+        if item.mask is None and adopt:
+            return self.adopt(lesion)
+        return item.mask
+
+    def adopt(self, lesion: Lesion) -> EditableMask | None:
+        """Take the prediction at the current threshold as the editable mask (undoable if one exists)."""
+        current, analysis = self._current(), self.ctl.analysis
+        if current is None or analysis is None or analysis.prediction is None:
+            self.ctl.window.statusBar().showMessage("no prediction to adopt yet", 4000)
+            return None
+        session, name = current
+        review = session.image(name)
+        review.digest = analysis.digest
+        item = review.lesions[lesion]
+        threshold = self.ctl.styles[lesion].threshold
+        fresh = EditableMask.adopt(analysis.prediction[lesion], threshold)
+        if item.mask is None:
+            item.mask = fresh
+            item.mask.revision += 1  # never saved yet
+        else:
+            item.mask.replace(fresh.states, f"adopt at {threshold:.2f}")
+        item.adopted_threshold, item.updated = threshold, now()
+        if item.status is ReviewStatus.NOT_STARTED:
+            item.status = ReviewStatus.IN_PROGRESS
+        review.touch()
+        self.ctl.view.set_review_mask(lesion, item.mask.states)
+        self.ctl.view.update_region(lesion, (0, 0, *analysis.shape))
+        self.panel.show_statuses(
+            review.status, {k: v.status for k, v in review.lesions.items()}, review.comment
+        )
+        self._show_status_in_worklist(analysis.path, review.status)
+        self.changed()
+        self._update_edit_label()
+        return item.mask
+
+    def adopt_all(self) -> None:
+        for lesion in LESIONS:
+            self.adopt(lesion)
+
+    def _edited(self, lesion: Lesion, box: tuple[int, int, int, int] | None) -> None:
+        if box is None:
+            return
+        self.ctl.view.update_region(lesion, box)
+        current = self._current()
+        if current is not None:
+            session, name = current
+            review = session.image(name)
+            review.lesions[lesion].updated = now()
+            review.touch()
+            self._show_status_in_worklist(session.folder / name, review.status)
+        self._components = []
+        self.changed()
+        self._update_edit_label()
+
+    def _on_stroke_started(self, y: float, x: float) -> None:
+        mask = self.mask(self.active)
+        if mask is None:
+            return
+        if self.tool in (EditTool.BRUSH, EditTool.ERASER):
+            mask.begin_stroke(self.tool.value)
+            self._last_point = (y, x)
+        else:
+            self._lasso = [(y, x)]
+
+    def _on_stroke_moved(self, y: float, x: float) -> None:
+        mask = self.mask(self.active, adopt=False)
+        if mask is None:
+            return
+        if self.tool in (EditTool.BRUSH, EditTool.ERASER) and self._last_point is not None:
+            box = mask.brush(
+                self._last_point, (y, x), self.panel.brush_size.value(), erase=self.tool is EditTool.ERASER
+            )
+            self._last_point = (y, x)
+            if box is not None:
+                self.ctl.view.update_region(self.active, box)
+            self._update_cursor((y, x))
+        elif self._lasso:
+            self._lasso.append((y, x))
+            self.ctl.view.set_lasso(self._lasso)
+
+    def _on_stroke_finished(self) -> None:
+        mask = self.mask(self.active, adopt=False)
+        if mask is None:
+            return
+        if self.tool in (EditTool.BRUSH, EditTool.ERASER):
+            self._last_point = None
+            self._edited(self.active, mask.end_stroke())
+        elif self._lasso:
+            box = mask.fill_polygon(self._lasso, erase=self.tool is EditTool.LASSO_ERASE)
+            self._lasso = []
+            self.ctl.view.set_lasso([])
+            self._edited(self.active, box)
+
+    def _on_click(self, y: float, x: float, shift: bool) -> None:
+        if self.tool is EditTool.COMPONENT:
+            mask = self.mask(self.active)
+            if mask is not None:
+                self._edited(self.active, mask.set_component(int(y), int(x), keep=shift))
+        elif self.tool in (EditTool.BRUSH, EditTool.ERASER):  # a click paints a dot
+            self._on_stroke_started(y, x)
+            self._on_stroke_moved(y, x)
+            self._on_stroke_finished()
+
+    def undo(self) -> None:
+        mask = self.mask(self.active, adopt=False)
+        if mask is not None:
+            self._edited(self.active, mask.undo())
+
+    def redo(self) -> None:
+        mask = self.mask(self.active, adopt=False)
+        if mask is not None:
+            self._edited(self.active, mask.redo())
+
+    def _update_edit_label(self) -> None:
+        mask = self.mask(self.active, adopt=False)
+        if mask is None:
+            self.panel.edit_label.setText(f"{self.active.code}: prediction not adopted yet")
+            return
+        self.panel.edit_label.setText(
+            f"{self.active.code}: {mask.edited_pixels():,} px edited · {len(mask.undo_steps)} undo / "
+            f"{len(mask.redo_steps)} redo steps"
+        )
+
+    # navigation aids ----------------------------------------------------------------
+    def step_component(self, step: int) -> None:
+        """Centre the view on the next (or previous) component of the active lesion."""
+        analysis = self.ctl.analysis
+        if analysis is None or analysis.prediction is None:
+            return
+        if not self._components:
+            mask = self.mask(self.active, adopt=False)
+            current = (
+                mask.mask()
+                if mask is not None
+                else analysis.prediction.mask(self.active, self.ctl.styles[self.active].threshold)
+            )
+            self._components, self._component_index = lesion_components(current), None
+        self._component_index = next_index(len(self._components), self._component_index, step)
+        if self._component_index is None:
+            self.ctl.window.statusBar().showMessage(f"no {self.active.title.lower()} candidates", 4000)
+            self.ctl.view.show_marker(None)
+            return
+        region = self._components[self._component_index]
+        self.ctl.view.centre_on(region.box)
+        self.ctl.view.show_marker(region.box)
+        self.ctl.window.statusBar().showMessage(
+            f"{self.active.code} candidate {self._component_index + 1} of {len(self._components)}: "
+            f"{region.pixels} px; Y keeps it, X deletes it",
+            8000,
+        )
+
+    def decide_component(self, keep: bool) -> None:
+        """Keep or delete the component under review, then go to the next one."""
+        if self._component_index is None or not self._components:
+            self.step_component(1)
+            return
+        region = self._components[self._component_index]
+        mask = self.mask(self.active)
+        if mask is None:
+            return
+        index, components = self._component_index, self._components
+        box = mask.set_component(*region.centre, keep=keep)
+        self._edited(self.active, box)
+        self._components, self._component_index = components, index  # keep the walk going
+        self.step_component(1)
+
+    def next_uncertain(self) -> None:
+        """Centre the view on the next region where the heads disagree most."""
+        analysis = self.ctl.analysis
+        spread = (
+            analysis.prediction.spread if analysis is not None and analysis.prediction is not None else None
+        )
+        if spread is None:
+            self.ctl.window.statusBar().showMessage("no disagreement map for this photograph", 4000)
+            return
+        if not self._uncertain:
+            self._uncertain, self._uncertain_index = uncertain_regions(spread), None
+        self._uncertain_index = next_index(len(self._uncertain), self._uncertain_index)
+        if self._uncertain_index is None:
+            self.ctl.window.statusBar().showMessage("the heads agree everywhere", 4000)
+            return
+        if not self.panel.spread_box.isChecked():
+            self.panel.spread_box.setChecked(True)
+        region = self._uncertain[self._uncertain_index]
+        self.ctl.view.centre_on(region.box)
+        self.ctl.view.show_marker(region.box)
+        self.ctl.window.statusBar().showMessage(
+            f"uncertain region {self._uncertain_index + 1} of {len(self._uncertain)}", 6000
+        )
+
+    # export and agreement -----------------------------------------------------------
+    def choose_export(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self.ctl.window, "Export reviewed masks into", str(self.ctl.settings.last_folder())
+        )
+        if folder:
+            self.export(Path(folder))
+
+    def export(self, out_dir: Path, overwrite: bool = False) -> Job | None:
+        """Export every started photograph of every open session, in a worker."""
+        self.flush_to_memory()
+        sessions = list(self.sessions.values())
+        engine = self.ctl.engine
+        if not sessions:
+            self.ctl.show_error("Nothing to export", "No photograph has been reviewed yet.")
+            return None
+
+        def work() -> list[Path]:
+            written: list[Path] = []
+            for session in sessions:
+                written += export_session(session, out_dir, engine, overwrite=overwrite)
+            return written
+
+        job = Job(work, str(out_dir))
+        job.signals.finished.connect(lambda files: self._on_exported(out_dir, files))
+        job.signals.failed.connect(partial(self._on_export_failed, out_dir))
+        self.ctl.runner.start(job)
+        return job
+
+    def flush_to_memory(self) -> None:
+        """Close any stroke in progress so exports see it."""
+        for session in self.sessions.values():
+            for review in session.images.values():
+                for item in review.lesions.values():
+                    if item.mask is not None and item.mask.in_stroke:
+                        item.mask.end_stroke()
+
+    def _on_exported(self, out_dir: Path, files: list[Path]) -> None:
+        self.ctl.window.statusBar().showMessage(f"exported {len(files)} files to {out_dir}", 8000)
+        self.last_export = files
+
+    def _on_export_failed(self, out_dir: Path, message: str) -> None:
+        if "already exist" in message:
+            answer = QMessageBox.question(
+                self.ctl.window,
+                "Overwrite?",
+                f"{message}\n\nReplace the existing files?",
+            )
+            if answer == QMessageBox.StandardButton.Yes:
+                self.export(out_dir, overwrite=True)
+            return
+        self.ctl.show_error("Export failed", message)
+
+    def choose_reference(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self.ctl.window, "Another reviewer's export", str(self.ctl.settings.last_folder())
+        )
+        if folder:
+            self.compare_with(Path(folder))
+
+    def compare_with(self, reference: Path) -> Job | None:
+        """Dice between this session's reviewed masks and another reviewer's export, in a worker."""
+        from core.ground_truth import find_ground_truth_in, load_ground_truth
+        from core.inference import run_to_end
+
+        sessions, engine = list(self.sessions.values()), self.ctl.engine
+        thresholds = {lesion: self.ctl.styles[lesion].threshold for lesion in LESIONS}
+
+        def work() -> Agreement:
+            agreement = Agreement({})
+            for session in sessions:
+                for name, review in sorted(session.images.items()):
+                    if review.status is ReviewStatus.NOT_STARTED:
+                        continue
+                    try:
+                        source = find_ground_truth_in(reference, session.folder / name)
+                    except LesionLensError:
+                        continue  # the other reviewer did not export this photograph
+                    analysis = run_to_end(engine.iter_analyse(session.folder / name)) if engine else None
+                    if analysis is None:
+                        continue
+                    mine = reviewed_image(session, analysis, thresholds).masks
+                    agreement.add(name, mine, load_ground_truth(source, analysis.shape))
+            if not agreement.images:
+                raise LesionLensError(f"{reference}: no exported masks match the reviewed photographs")
+            return agreement
+
+        job = Job(work, str(reference))
+        job.signals.finished.connect(lambda agreement: self._show_agreement(reference, agreement))
+        job.signals.failed.connect(partial(self.ctl.show_error, "Agreement"))
+        self.ctl.runner.start(job)
+        return job
+
+    def _show_agreement(self, reference: Path, agreement: Agreement) -> None:
+        self.last_agreement = agreement
+        dialogs.agreement_dialog(self.ctl.window, reference, agreement).open()

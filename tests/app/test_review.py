@@ -1,0 +1,331 @@
+"""Reviewing in the window: adopt, brush, eraser, lasso, undo/redo, statuses, navigation,
+journaling, export and agreement (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app.controller import Controller
+from core.ground_truth import find_ground_truth_in, load_ground_truth
+from core.lesions import Lesion
+from core.review_mask import MaskState
+from core.session import ReviewSession, ReviewStatus
+from tests.app.conftest import wait_displayed
+
+
+def _widget_point(controller: Controller, y: float, x: float) -> QPointF:
+    scene = controller.view.view.mapViewToScene(QPointF(x, y))
+    return QPointF(controller.view.mapFromScene(scene))
+
+
+def _send(
+    controller: Controller, kind: QEvent.Type, y: float, x: float, buttons: Qt.MouseButton, shift=False
+) -> None:
+    point = _widget_point(controller, y, x)
+    modifiers = Qt.KeyboardModifier.ShiftModifier if shift else Qt.KeyboardModifier.NoModifier
+    button = Qt.MouseButton.LeftButton if kind != QEvent.Type.MouseMove else Qt.MouseButton.NoButton
+    event = QMouseEvent(
+        kind, point, controller.view.viewport().mapToGlobal(point), button, buttons, modifiers
+    )
+    QApplication.sendEvent(controller.view.viewport(), event)
+
+
+def drag(qtbot, controller: Controller, points: list[tuple[float, float]]) -> None:
+    """Press, move through ``points`` with the left button held, release: as a mouse would."""
+    left = Qt.MouseButton.LeftButton
+    _send(controller, QEvent.Type.MouseButtonPress, *points[0], left)
+    for y, x in points[1:]:
+        _send(controller, QEvent.Type.MouseMove, y, x, left)
+        qtbot.wait(5)
+    _send(controller, QEvent.Type.MouseButtonRelease, *points[-1], Qt.MouseButton.NoButton)
+    qtbot.wait(10)
+
+
+def click(controller: Controller, y: float, x: float, shift: bool = False) -> None:
+    _send(controller, QEvent.Type.MouseButtonPress, y, x, Qt.MouseButton.LeftButton, shift)
+    _send(controller, QEvent.Type.MouseButtonRelease, y, x, Qt.MouseButton.NoButton, shift)
+
+
+@pytest.fixture
+def opened(qtbot, controller: Controller, dataset: list[Path]) -> Controller:
+    controller.open_paths(list(dataset))
+    wait_displayed(qtbot, controller, dataset[0])
+    controller.view.view.setRange(xRange=(0, 720), yRange=(0, 480), padding=0)
+    QApplication.processEvents()
+    return controller
+
+
+def _mask(controller: Controller, lesion: Lesion = Lesion.EX):
+    return controller.review.mask(lesion, adopt=False)
+
+
+def test_brush_eraser_undo_redo_with_the_mouse(qtbot, opened: Controller) -> None:
+    c = opened
+    c.window.action("active_EX").trigger()
+    c.window.action("tool_brush").trigger()
+    c.review.panel.brush_size.setValue(6)
+    drag(qtbot, c, [(100, 100), (100, 140), (110, 180)])
+    mask = _mask(c)
+    assert mask is not None, "painting adopted the prediction first"
+    assert mask.states[100, 120] in (MaskState.ADDED, MaskState.MODEL)
+    assert np.count_nonzero(mask.states == MaskState.ADDED) > 100
+    layer = c.view.layer(Lesion.EX, "review")
+    assert layer.isVisible() and np.shares_memory(layer.image, mask.states), (
+        "the layer shows the edited array"
+    )
+    after_brush = mask.states.copy()
+    c.window.action("tool_eraser").trigger()
+    drag(qtbot, c, [(100, 110), (100, 130)])
+    assert mask.states[100, 120] == MaskState.EMPTY
+    assert len(mask.undo_steps) == 2  # the brush stroke and the eraser stroke (adopting is the start)
+    c.window.action("undo").trigger()
+    np.testing.assert_array_equal(mask.states, after_brush)
+    c.window.action("redo").trigger()
+    assert mask.states[100, 120] == MaskState.EMPTY
+    c.window.action("brush_larger").trigger()
+    assert c.review.panel.brush_size.value() > 6
+    c.window.action("brush_smaller").trigger()
+    c.window.action("brush_smaller").trigger()
+    assert c.review.panel.brush_size.value() < 8
+    assert "px edited" in c.review.panel.edit_label.text()
+
+
+def test_lasso_and_component_tools(qtbot, opened: Controller) -> None:
+    c = opened
+    c.window.action("tool_lasso_fill").trigger()
+    drag(qtbot, c, [(200, 200), (200, 260), (260, 260), (260, 200)])
+    mask = _mask(c)
+    assert mask.states[230, 230] == MaskState.ADDED
+    c.window.action("tool_component").trigger()
+    click(c, 230, 230, shift=True)
+    assert mask.states[230, 230] == MaskState.ADDED, "keeping an added component leaves it added"
+    click(c, 230, 230)
+    assert not mask.mask()[200:261, 200:261].any(), "a click deletes the component"
+    c.window.action("tool_lasso_erase").trigger()
+    c.window.action("undo").trigger()
+    assert mask.states[230, 230] == MaskState.ADDED
+
+
+def test_statuses_comment_and_next_unreviewed(qtbot, opened: Controller, dataset: list[Path]) -> None:
+    c = opened
+    panel = c.review.panel
+    panel.comment.setText("drusen or exudates?")
+    panel.comment.textEdited.emit("drusen or exudates?")
+    panel.lesion_status[Lesion.HE].setCurrentIndex(
+        panel.lesion_status[Lesion.HE].findData(ReviewStatus.FLAGGED)
+    )
+    panel.lesion_status[Lesion.HE].activated.emit(0)
+    session = c.review.session_for(dataset[0].resolve())
+    review = session.image(dataset[0].name)
+    assert review.comment == "drusen or exudates?"
+    assert review.lesions[Lesion.HE].status is ReviewStatus.FLAGGED
+    assert review.status is ReviewStatus.IN_PROGRESS
+    assert c.worklist.review(dataset[0].resolve()) == "in progress"
+    c.window.action("mark_reviewed").trigger()
+    assert review.status is ReviewStatus.REVIEWED and c.worklist.review(dataset[0].resolve()) == "reviewed"
+    c.window.action("next_unreviewed").trigger()
+    wait_displayed(qtbot, c, dataset[1])
+    c.window.action("flag_image").trigger()
+    assert session.image(dataset[1].name).status is ReviewStatus.FLAGGED
+
+
+def test_component_walk_keep_and_delete(qtbot, opened: Controller) -> None:
+    c = opened
+    c.window.action("active_EX").trigger()
+    c.set_threshold(Lesion.EX, 0.3)
+    c.window.action("adopt").trigger()
+    mask = _mask(c)
+    before = mask.mask().copy()
+    c.window.action("next_component").trigger()
+    first = c.review._components[c.review._component_index]
+    assert c.view.marker.isVisible()
+    c.window.action("keep_component").trigger()
+    assert mask.states[first.centre] == MaskState.CONFIRMED
+    second = c.review._components[c.review._component_index]
+    assert second != first
+    c.window.action("delete_component").trigger()
+    assert not mask.mask()[second.centre] and before[second.centre]
+
+
+def test_uncertainty_layer_and_jump(qtbot, opened: Controller) -> None:
+    c = opened
+    assert c.analysis.prediction.spread is not None
+    c.window.action("next_uncertain").trigger()
+    layer = c.view.layer(None, "spread")
+    assert layer is not None and layer.isVisible()
+    region = c.review._uncertain[0]
+    rect = c.view.view.viewRect()
+    cy, cx = (region.box[0] + region.box[2]) / 2, (region.box[1] + region.box[3]) / 2
+    assert rect.contains(QPointF(cx, cy))
+    scores = [r.score for r in c.review._uncertain]
+    assert scores == sorted(scores, reverse=True)
+    c.window.action("toggle_spread").trigger()
+    assert not layer.isVisible()
+
+
+def test_edits_are_journaled_within_a_second(qtbot, opened: Controller, dataset: list[Path]) -> None:
+    c = opened
+    c.window.action("tool_brush").trigger()
+    drag(qtbot, c, [(300, 300), (300, 340)])
+    session_file = dataset[0].parent / ".lesionlens" / "session.json"
+    qtbot.waitUntil(lambda: session_file.is_file(), timeout=1000)
+    qtbot.waitUntil(
+        lambda: (
+            not ReviewSession.open(dataset[0].parent).dirty_masks()
+            and c.review.panel.save_label.text().startswith("saved")
+        ),
+        timeout=2000,
+    )
+    restored = ReviewSession.open(dataset[0].parent)
+    states = restored.load_mask(dataset[0].name, Lesion.EX, (480, 720)).states
+    np.testing.assert_array_equal(states, _mask(c).states)
+
+
+def test_full_disk_keeps_the_session_and_says_so(
+    qtbot, opened: Controller, dataset: list[Path], monkeypatch
+) -> None:
+    import errno
+
+    import core.session as session_module
+
+    c = opened
+    c.window.action("tool_brush").trigger()
+    drag(qtbot, c, [(300, 300), (300, 340)])
+    qtbot.waitUntil(lambda: c.review.panel.save_label.text().startswith("saved"), timeout=3000)
+    saved = (dataset[0].parent / ".lesionlens" / "session.json").read_bytes()
+
+    def full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(session_module, "write_json", full)
+    c.review.panel.comment.textEdited.emit("after the disk filled up")
+    with qtbot.waitSignal(c.error, timeout=3000) as blocker:
+        pass
+    assert "No space left" in blocker.args[0] and "kept in memory" in blocker.args[0]
+    assert c.review.panel.save_label.text().startswith("NOT SAVED")
+    assert (dataset[0].parent / ".lesionlens" / "session.json").read_bytes() == saved
+    monkeypatch.undo()
+    c.review.panel.comment.textEdited.emit("disk free again")
+    qtbot.waitUntil(
+        lambda: c.review.panel.save_label.text().startswith("saved"),
+        timeout=3000,
+    )
+    assert ReviewSession.open(dataset[0].parent).images[dataset[0].name].comment == "disk free again"
+
+
+def test_export_round_trip_and_no_silent_overwrite(
+    qtbot, opened: Controller, dataset: list[Path], tmp_path: Path, monkeypatch
+) -> None:
+    c = opened
+    c.window.action("tool_lasso_fill").trigger()
+    drag(qtbot, c, [(200, 200), (200, 260), (260, 260), (260, 200)])
+    c.window.action("mark_reviewed").trigger()
+    out = tmp_path / "export"
+    job = c.review.export(out)
+    with qtbot.waitSignal(job.signals.ended, timeout=30000):
+        pass
+    source = find_ground_truth_in(out, dataset[0])
+    loaded = load_ground_truth(source, (480, 720))
+    np.testing.assert_array_equal(loaded[Lesion.EX], _mask(c).mask())
+    assert (out / "manifest.csv").is_file() and (out / f"{dataset[0].stem}_overlay.png").is_file()
+    before = (out / f"{dataset[0].stem}_EX.tif").read_bytes()
+    asked = []
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda *a, **k: asked.append(a) or QMessageBox.StandardButton.No
+    )
+    c.window.action("tool_brush").trigger()
+    drag(qtbot, c, [(400, 400), (400, 450)])
+    job = c.review.export(out)
+    with qtbot.waitSignal(job.signals.ended, timeout=30000):
+        pass
+    qtbot.waitUntil(lambda: bool(asked), timeout=3000)
+    assert (out / f"{dataset[0].stem}_EX.tif").read_bytes() == before, "nothing overwritten without asking"
+    # exported masks load back as ground truth in the app
+    c.truth_folder = out
+    c.set_truth(source)
+    qtbot.waitUntil(
+        lambda: c.analysis.truth_source is not None and c.analysis.truth_source.origin == "folder",
+        timeout=5000,
+    )
+
+
+def test_agreement_with_another_reviewer(
+    qtbot, opened: Controller, dataset: list[Path], tmp_path: Path
+) -> None:
+    c = opened
+    c.window.action("adopt_all").trigger()
+    c.window.action("mark_reviewed").trigger()
+    out = tmp_path / "reviewer-a"
+    job = c.review.export(out)
+    with qtbot.waitSignal(job.signals.ended, timeout=30000):
+        pass
+    c.window.action("tool_lasso_fill").trigger()
+    drag(qtbot, c, [(200, 200), (200, 300), (300, 300), (300, 200)])
+    job = c.review.compare_with(out)
+    with qtbot.waitSignal(job.signals.finished, timeout=30000):
+        pass
+    qtbot.waitUntil(lambda: hasattr(c.review, "last_agreement"), timeout=3000)
+    agreement = c.review.last_agreement
+    assert list(agreement.images) == [dataset[0].name]
+    ex = agreement.images[dataset[0].name][Lesion.EX]
+    assert ex.first > ex.second and ex.dice < 1.0
+    assert agreement.pooled(Lesion.MA).dice in (1.0,) or np.isnan(agreement.pooled(Lesion.MA).dice)
+    names = {w.objectName() for w in c.window.findChildren(object) if w.objectName()}
+    assert "agreement_dialog" in names
+
+
+def test_crash_recovery_after_kill(
+    qtbot, tiny_checkpoint: Path, dataset: list[Path], tmp_path: Path, engine, app_settings
+) -> None:
+    """Kill the app's process in the middle of a session, reopen, find everything."""
+    import hashlib
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "LESIONLENS_SETTINGS": str(tmp_path / "crash-settings.ini"),
+        "LESIONLENS_CACHE_DIR": str(tmp_path / "crash-cache"),
+    }
+    root = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.app.crash_session", str(dataset[0]), str(tiny_checkpoint)],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("READY"), line
+        expected = line.split()[1]
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(30)
+    assert process.returncode == -signal.SIGKILL
+    reopened = Controller(engine, app_settings)
+    qtbot.addWidget(reopened.window)
+    reopened.window.show()
+    try:
+        reopened.open_paths([dataset[0]])
+        wait_displayed(qtbot, reopened, dataset[0])
+        mask = reopened.review.mask(Lesion.EX, adopt=False)
+        assert mask is not None
+        assert hashlib.sha256(mask.states.tobytes()).hexdigest() == expected
+        assert reopened.review.panel.comment.text() == "check the macula"
+        assert reopened.review.panel.lesion_status[Lesion.EX].currentData() is ReviewStatus.REVIEWED
+        assert reopened.styles[Lesion.HE].threshold == round(0.3 * 255) / 255
+        assert reopened.worklist.review(dataset[0].resolve()) == "in progress"
+        assert reopened.view.layer(Lesion.EX, "review").isVisible()
+    finally:
+        reopened.shutdown()
