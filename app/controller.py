@@ -462,7 +462,8 @@ class Controller(QObject):
 
     # shutdown -----------------------------------------------------------------------
     def shutdown(self) -> None:
-        """Remember settings, stop inference, wait for workers."""
+        """Remember settings, stop inference, wait for workers, save the review."""
+        self._stats_timer.stop()
         self.settings.set_window(self.window.saveGeometry(), self.window.saveState())
         for lesion, style in self.styles.items():
             self.settings.set_colour(lesion, style.colour)

@@ -10,6 +10,7 @@ compared in the same run with the obvious alternative it replaces.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -167,9 +168,72 @@ def run() -> dict:
         started = time.perf_counter()
         LesionPanelSelect(controller.panel.aid_box, DisplayAid.CLAHE)
         results["clahe_first_s"] = time.perf_counter() - started
+        LesionPanelSelect(controller.panel.aid_box, DisplayAid.ORIGINAL)
+        results.update(_editing(controller, viewport))
         results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         controller.shutdown()
     return results
+
+
+def _editing(controller, viewport) -> dict:  # type: ignore[no-untyped-def]
+    """Brush segments, undo and the journal on the full-size photograph."""
+    from PySide6.QtCore import QRectF
+
+    review, view, lesion = controller.review, controller.view, Lesion.EX
+    view.view.setRange(xRange=(1200, 2400), yRange=(900, 1800), padding=0)
+    started = time.perf_counter()
+    mask = review.adopt(lesion)
+    adopt_s = time.perf_counter() - started
+    layer = view.layer(lesion, "review")
+    points = [(1000 + 3 * k, 1300 + 9 * k) for k in range(61)]
+
+    def segments(update) -> list[float]:  # type: ignore[no-untyped-def]
+        samples = []
+        mask.begin_stroke("bench")
+        for start, end in itertools.pairwise(points):
+            began = time.perf_counter()
+            box = mask.brush(start, end, radius=12)
+            update(box)
+            samples.append(time.perf_counter() - began)
+        mask.end_stroke()
+        return samples
+
+    def region_update(box) -> None:  # type: ignore[no-untyped-def]
+        """What the app does: mark the rectangle dirty; Qt then repaints only that part."""
+        view.update_region(lesion, box)
+        y0, x0, y1, x1 = box
+        scene = view.view.mapViewToScene(QRectF(x0, y0, x1 - x0, y1 - y0)).boundingRect()
+        viewport.repaint(view.mapFromScene(scene).boundingRect().adjusted(-2, -2, 2, 2))
+
+    def whole(_box) -> None:  # type: ignore[no-untyped-def]
+        """The alternative: hand the whole 12-Mpx layer over again and repaint the view."""
+        layer.setImage(mask.states.copy(), autoLevels=False, levels=None)
+        layer.render()
+        viewport.repaint()
+
+    region = segments(region_update)
+    full = segments(whole)
+    layer.setImage(mask.states, autoLevels=False, levels=None)
+    started = time.perf_counter()
+    mask.undo()
+    undo_s = time.perf_counter() - started
+    session = review.session_for(controller.analysis.path)
+    started = time.perf_counter()
+    snapshot = session.snapshot()
+    snapshot_s = time.perf_counter() - started
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        session.location = Path(tmp)
+        session.write(snapshot)
+    write_s = time.perf_counter() - started
+    return {
+        "adopt_s": adopt_s,
+        "brush_segment_region_repaint": _stats(region),
+        "brush_segment_full_update_repaint": _stats(full),
+        "undo_s": undo_s,
+        "journal_snapshot_gui_thread_s": snapshot_s,
+        "journal_write_worker_s": write_s,
+    }
 
 
 def _machine() -> str:
@@ -200,6 +264,7 @@ def render(results: dict) -> str:
     )
     pr, pr_naive = r["pr_panel_move"], r["pr_from_pixels_move"]
     reopen_ratio = r["open_and_infer_s"] / r["reopen_from_cache_s"]
+    seg, seg_full = r["brush_segment_region_repaint"], r["brush_segment_full_update_repaint"]
     fill_ok = "met" if fill["median_ms"] <= 16 else "NOT met"
     paint_ok = "met" if paint["median_ms"] <= 16 else "NOT met"
     pr_ok = "met" if pr["median_ms"] <= 5 else "NOT met"
@@ -237,6 +302,16 @@ def render(results: dict) -> str:
             f"| first switch to TP/FP/FN comparison (four layer pairs built once) | "
             f"{r['compare_mode_first_entry_s'] * 1000:.0f} ms | | |",
             f"| first switch to CLAHE | {r['clahe_first_s'] * 1000:.0f} ms | | |",
+            f"| adopt a prediction as the editable mask | {r['adopt_s'] * 1000:.0f} ms | | |",
+            f"| brush segment (radius 12) + repaint of the touched rectangle, zoomed in | "
+            f"{seg['median_ms']:.1f} ms ({seg['p95_ms']:.1f}) | same segment, whole 12-Mpx layer re-sent "
+            f"and repainted: {seg_full['median_ms']:.1f} ms ({seg_full['p95_ms']:.1f}) | "
+            f"{seg_full['median_ms'] / seg['median_ms']:.1f}x |",
+            f"| undo one brush stroke (60 segments) | {r['undo_s'] * 1000:.1f} ms | | |",
+            f"| journal: copy of the dirty mask in the GUI thread | "
+            f"{r['journal_snapshot_gui_thread_s'] * 1000:.0f} ms | | |",
+            f"| journal: counts, PNG and atomic writes in the worker thread | "
+            f"{r['journal_write_worker_s'] * 1000:.0f} ms | | |",
             "",
             f"Peak RSS of the whole app process: {r['peak_rss_mb']:.0f} MB.",
             "",

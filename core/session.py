@@ -27,7 +27,7 @@ import numpy as np
 from core.errors import LesionLensError
 from core.io import encode_png, write_bytes_atomic, write_json
 from core.lesions import LESIONS, Lesion
-from core.review_mask import EditableMask, MaskState
+from core.review_mask import EditableMask, MaskState, is_edited
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,7 @@ class LesionReview:
     mask: EditableMask | None = None
     saved_revision: int = -1
     updated: str = ""
+    edited_pixels: int = 0  # as of the last save (counted in the writer thread)
 
     @property
     def adopted(self) -> bool:
@@ -147,10 +148,14 @@ class ReviewSession:
     @property
     def has_work(self) -> bool:
         """True once any photograph's review has started (only then is the session written)."""
-        return any(
-            review.status is not ReviewStatus.NOT_STARTED or any(item.adopted for item in review.lesions.values())
-            for review in self.images.values()
-        ) or self.file.is_file()
+        return (
+            any(
+                review.status is not ReviewStatus.NOT_STARTED
+                or any(item.adopted for item in review.lesions.values())
+                for review in self.images.values()
+            )
+            or self.file.is_file()
+        )
 
     @property
     def file(self) -> Path:
@@ -198,6 +203,7 @@ class ReviewSession:
                     lesion_review = review.lesions[Lesion.from_code(code)]
                     lesion_review.status = ReviewStatus(lesion_item.get("status", "not started"))
                     lesion_review.adopted_threshold = lesion_item.get("adopted_threshold")
+                    lesion_review.edited_pixels = int(lesion_item.get("edited_pixels", 0))
                     lesion_review.updated = lesion_item.get("updated", "")
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise SessionError(
@@ -243,8 +249,7 @@ class ReviewSession:
                     "adopted_threshold": item.adopted_threshold,
                 }
                 entry["updated"] = item.updated
-                if item.mask is not None:
-                    entry["edited_pixels"] = item.mask.edited_pixels()
+                entry["edited_pixels"] = item.edited_pixels
                 lesions[lesion.code] = entry
             images[name] = {
                 "digest": review.digest,
@@ -292,6 +297,10 @@ class ReviewSession:
                 previous complete version.
         """
         document, masks = snapshot
+        for _, states, name, lesion, _ in masks:  # counted here, off the GUI thread
+            count = int(np.count_nonzero(is_edited(states)))
+            document["images"][name]["lesions"][lesion.code]["edited_pixels"] = count
+            self.images[name].lesions[lesion].edited_pixels = count
         try:
             for path, states, _, _, _ in masks:
                 write_bytes_atomic(path, encode_png(states, compression=1))
