@@ -108,7 +108,7 @@ class MainWindow(QMainWindow):
         review_scroll.setWidget(review_panel)
         review_scroll.setWidgetResizable(True)
         self.review_dock = self._dock("review", "Review", review_scroll, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._docks = (worklist_dock, lesions_dock, pr_dock)
+        self._docks = (worklist_dock, lesions_dock, pr_dock, self.review_dock)
         self.layout_restored = False  # set by the controller when saved settings placed the docks
         self._shown_once = False
         self.resize(1720, 1000)
@@ -188,9 +188,10 @@ class MainWindow(QMainWindow):
     def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 - Qt override
         super().showEvent(event)
         if not self._shown_once and not self.layout_restored:
-            worklist, lesions, pr = self._docks
-            self.resizeDocks([worklist, lesions], [230, 580], Qt.Orientation.Horizontal)
+            worklist, lesions, pr, review = self._docks
+            self.resizeDocks([worklist, lesions], [340, 560], Qt.Orientation.Horizontal)
             self.resizeDocks([lesions, pr], [420, 540], Qt.Orientation.Vertical)
+            self.resizeDocks([worklist, review], [200, 760], Qt.Orientation.Vertical)
         self._shown_once = True
 
     def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 - Qt override

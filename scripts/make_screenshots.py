@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -33,7 +34,27 @@ SHOTS = {
     "review": ("OUTLINE", "FILL", DisplayAid.ORIGINAL, None),
     "compare-zoom": ("COMPARE", "FILL", DisplayAid.ORIGINAL, (1000, 1300, 1900, 2500)),
     "contour-clahe-zoom": ("OUTLINE", "CONTOUR", DisplayAid.CLAHE, (1000, 1300, 1900, 2500)),
+    "review-edit-zoom": ("OFF", "FILL", DisplayAid.ORIGINAL, (1000, 1300, 1900, 2500)),
 }
+
+
+def _edit(controller) -> None:  # type: ignore[no-untyped-def]
+    """A review in progress: EX adopted, a stroke added, a candidate deleted, disagreement shown."""
+    from core.lesions import Lesion
+    from core.session import ReviewStatus
+
+    review = controller.review
+    review.panel.reviewer.setText("dr-example")
+    mask = review.adopt(Lesion.EX)
+    mask.begin_stroke("brush")
+    mask.brush((1500, 1500), (1560, 1700), radius=14)
+    review._edited(Lesion.EX, mask.end_stroke())
+    review.step_component(1)
+    review.decide_component(keep=False)
+    review.set_lesion_status(Lesion.EX, ReviewStatus.IN_PROGRESS)
+    review.panel.comment.setText("exudate cluster near the disc: check")
+    review.panel.spread_box.setChecked(True)
+    review.panel.select_tool(review.tool.BRUSH)
 
 
 def render(image: Path, out_dir: Path) -> list[Path]:
@@ -47,6 +68,11 @@ def render(image: Path, out_dir: Path) -> list[Path]:
     app = QApplication.instance() or QApplication([])
     written = []
     with tempfile.TemporaryDirectory() as tmp:
+        photos = Path(tmp) / "photos"  # a copy, so the review session is not written beside the original
+        photos.mkdir()
+        for path in image.parent.glob(f"{image.stem}*"):
+            shutil.copy2(path, photos / path.name)
+        image = photos / image.name
         engine = ReviewEngine(default_model_path(), PredictionCache(Path(tmp) / "cache"))
         for name, (truth, style, aid, box) in SHOTS.items():
             settings = AppSettings(QSettings(str(Path(tmp) / f"{name}.ini"), QSettings.Format.IniFormat))
@@ -60,6 +86,8 @@ def render(image: Path, out_dir: Path) -> list[Path]:
             panel.select(panel.truth_box, TruthMode[truth])
             panel.select(panel.overlay_box, OverlayStyle[style])
             panel.select(panel.aid_box, aid)
+            if name == "review-edit-zoom":
+                _edit(controller)
             if box is not None:
                 y0, x0, y1, x1 = box
                 controller.view.view.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
