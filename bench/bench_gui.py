@@ -237,14 +237,9 @@ def _editing(controller, viewport) -> dict:  # type: ignore[no-untyped-def]
 
 
 def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from bench.machine import cpu_name
+
+    cpu = cpu_name()
     from PySide6 import __version__ as pyside
 
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"

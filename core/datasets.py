@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from core.errors import DatasetError, ImageReadError
-from core.io import IMAGE_SUFFIXES, MaskConvention, is_mask_name, list_images, read_image, read_mask
+from core.io import MaskConvention, find_with_stem, is_mask_name, list_images, read_image, read_mask
 from core.lesions import LESIONS, PAINT_ORDER, Lesion, TrainingClass
 
 log = logging.getLogger(__name__)
@@ -115,14 +115,6 @@ class DatasetIndex:
         return table
 
 
-def _find_with_stem(folder: Path, stem: str) -> Path | None:
-    for suffix in IMAGE_SUFFIXES + tuple(s.upper() for s in IMAGE_SUFFIXES):
-        candidate = folder / f"{stem}{suffix}"
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def _idrid_base(root: Path) -> Path | None:
     for base in (root / "A. Segmentation", root):
         if (base / "1. Original Images").is_dir():
@@ -171,7 +163,7 @@ def _discover_idrid(base: Path, index: DatasetIndex) -> None:
         for image in list_images(image_dir):
             masks = {}
             for lesion, lesion_folder in IDRID_LESION_FOLDERS.items():
-                masks[lesion] = _find_with_stem(
+                masks[lesion] = find_with_stem(
                     truth_root / folder / lesion_folder, f"{image.stem}_{lesion.code}"
                 )
             index.samples.append(Sample(image.stem, image, masks, split, MaskConvention.IDRID))
@@ -189,7 +181,7 @@ def _discover_ddr(base: Path, index: DatasetIndex) -> None:
             index.problems.append(f"{base / split}: no 'label' folder; every lesion counts as absent")
         for image in list_images(image_dir):
             masks = {
-                lesion: _find_with_stem(label_dir / lesion.code, image.stem) if label_dir else None
+                lesion: find_with_stem(label_dir / lesion.code, image.stem) if label_dir else None
                 for lesion in LESIONS
             }
             index.samples.append(Sample(image.stem, image, masks, split, MaskConvention.DDR))
@@ -197,15 +189,15 @@ def _discover_ddr(base: Path, index: DatasetIndex) -> None:
 
 def _discover_plain(base: Path, index: DatasetIndex) -> None:
     for image in list_images(base / "images"):
-        masks = {lesion: _find_with_stem(base / "masks" / lesion.code, image.stem) for lesion in LESIONS}
+        masks = {lesion: find_with_stem(base / "masks" / lesion.code, image.stem) for lesion in LESIONS}
         index.samples.append(Sample(image.stem, image, masks, "all", MaskConvention.IDRID))
 
 
 def _discover_flat(base: Path, index: DatasetIndex) -> None:
     stems = sorted({p.stem.rsplit("_", 1)[0] for p in base.iterdir() if p.is_file() and is_mask_name(p)})
     for stem in stems:
-        masks = {lesion: _find_with_stem(base, f"{stem}_{lesion.code}") for lesion in LESIONS}
-        image = _find_with_stem(base, stem) or base / f"{stem}.jpg"  # the photograph may live elsewhere
+        masks = {lesion: find_with_stem(base, f"{stem}_{lesion.code}") for lesion in LESIONS}
+        image = find_with_stem(base, stem) or base / f"{stem}.jpg"  # the photograph may live elsewhere
         index.samples.append(Sample(stem, image, masks, "all", MaskConvention.IDRID))
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from core.datasets import DDR_LABEL_FOLDERS, IDRID_LESION_FOLDERS
 from core.errors import ImageReadError
-from core.io import IMAGE_SUFFIXES, MaskConvention, read_mask
+from core.io import MaskConvention, find_with_stem, read_mask
 from core.lesions import LESIONS, Lesion
 
 IDRID_IMAGES = "1. Original Images"
@@ -44,16 +44,8 @@ class GroundTruthSource:
         return f"{self.origin}: {codes}"
 
 
-def _with_stem(folder: Path, stem: str) -> Path | None:
-    for suffix in IMAGE_SUFFIXES + tuple(s.upper() for s in IMAGE_SUFFIXES):
-        candidate = folder / f"{stem}{suffix}"
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def _collect(finder: dict[Lesion, tuple[Path, str]]) -> dict[Lesion, Path]:
-    found = {lesion: _with_stem(folder, stem) for lesion, (folder, stem) in finder.items()}
+    found = {lesion: find_with_stem(folder, stem) for lesion, (folder, stem) in finder.items()}
     return {lesion: path for lesion, path in found.items() if path is not None}
 
 

@@ -246,6 +246,15 @@ def is_mask_name(path: Path) -> bool:
     return path.stem.upper().endswith(_MASK_SUFFIXES)
 
 
+def find_with_stem(folder: Path, stem: str) -> Path | None:
+    """The image file ``<folder>/<stem>.<ext>`` for any supported extension (either case), or None."""
+    for suffix in IMAGE_SUFFIXES + tuple(s.upper() for s in IMAGE_SUFFIXES):
+        candidate = folder / f"{stem}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def list_images(folder: str | os.PathLike[str], skip_masks: bool = True) -> list[Path]:
     """Image files directly inside a folder, sorted by name.
 
