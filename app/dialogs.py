@@ -17,12 +17,9 @@ import core
 from core.agreement import Agreement
 from core.checkpoint import LoadedModel
 from core.lesions import LESIONS
+from core.notices import IDRID_ATTRIBUTION, QT_NOTE, components
+from core.paths import resources_dir
 from core.predict_files import DISCLAIMER
-
-IDRID_ATTRIBUTION = (
-    "The bundled model was trained on the Indian Diabetic Retinopathy Image Dataset (IDRiD), "
-    "P. Porwal et al., IEEE Dataport 2018, doi:10.21227/H25W98, licensed CC BY 4.0."
-)
 
 
 def _version(distribution: str) -> str:
@@ -47,7 +44,6 @@ def versions() -> dict[str, str]:
         "pyqtgraph": pyqtgraph.__version__,
         "NumPy": numpy.__version__,
         "OpenCV": cv2.__version__,
-        "scikit-learn": _version("scikit-learn"),
         "safetensors": _version("safetensors"),
     }
 
@@ -110,6 +106,15 @@ def about_html(loaded: LoadedModel | None, model_card: str | None) -> str:
         )
     if model_card:
         parts.append(f"<h3>Model card</h3><pre style='white-space: pre-wrap'>{html.escape(model_card)}</pre>")
+    rows = "".join(
+        f"<tr><td>{html.escape(n)}</td><td>{html.escape(v)}</td><td>{html.escape(lic)}</td></tr>"
+        for n, v, lic in components()
+    )
+    parts.append(f"<h3>Components and licences</h3><table cellpadding='2'>{rows}</table>")
+    parts.append(f"<p>{html.escape(QT_NOTE)}</p>")
+    notices = resources_dir().parent / "THIRD_PARTY_NOTICES.txt"
+    if notices.is_file():
+        parts.append(f"<p>Full licence texts: {html.escape(str(notices))}</p>")
     parts.append(f"<h3>Data</h3><p>{html.escape(IDRID_ATTRIBUTION)}</p>")
     return "".join(parts)
 

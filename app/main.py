@@ -18,7 +18,7 @@ import torch  # noqa: F401 - before Qt, see the module docstring
 
 from core import cli
 from core.errors import LesionLensError
-from core.paths import default_model_path, sample_images
+from core.paths import default_model_path, resources_dir, sample_images
 from core.prediction_cache import PredictionCache
 from core.review import ReviewEngine
 
@@ -64,6 +64,11 @@ def run_gui(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("LesionLens")
     app.setOrganizationName("LesionLens")
+    icon = resources_dir() / "icon.png"
+    if icon.is_file():
+        from PySide6.QtGui import QIcon
+
+        app.setWindowIcon(QIcon(str(icon)))
     _install_exception_hook()
     engine, problem = build_engine(args.model, args.device, args.cache_dir)
     controller = Controller(engine, AppSettings(), auto_run=True)
@@ -115,6 +120,10 @@ def _screenshot(app, controller, paths: list[Path], out: Path, problem: str | No
 def main(argv: list[str] | None = None) -> int:
     """``lesionlens [gui ...]`` opens the app; any other command runs ``core.cli``."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--self-test"]:
+        from app.selftest import run_self_test
+
+        return run_self_test()
     parser = cli.build_parser()
     args = parser.parse_args(argv)
     if args.command not in (None, "gui"):

@@ -96,6 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
         description=f"LesionLens {core.__version__}: diabetic-retinopathy lesion segmentation. {DISCLAIMER}",
     )
     parser.add_argument("--version", action="version", version=f"lesionlens {core.__version__}")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation headless (model, inference, window); exit 0 if fine",
+    )
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     sub = parser.add_subparsers(dest="command")
     _add_predict(sub)

@@ -28,6 +28,39 @@ def make_samples(count: int = 2) -> None:
         log.info("wrote %s", stem)
 
 
+def make_icon(size: int = 256) -> None:
+    """The application icon: a fundus disc with an optic disc and two lesion spots (PNG, RGBA)."""
+    import cv2
+    import numpy as np
+
+    from core.lesions import Lesion
+
+    icon = np.zeros((size, size, 4), np.uint8)
+    centre, radius = (size // 2, size // 2), int(size * 0.46)
+    cv2.circle(icon, centre, radius, (196, 82, 30, 255), -1, lineType=cv2.LINE_AA)
+    cv2.circle(
+        icon, (int(size * 0.68), int(size * 0.47)), int(size * 0.1), (250, 214, 150, 255), -1, cv2.LINE_AA
+    )
+    cv2.circle(
+        icon, (int(size * 0.36), int(size * 0.4)), int(size * 0.06), (*Lesion.EX.colour, 255), -1, cv2.LINE_AA
+    )
+    cv2.circle(
+        icon,
+        (int(size * 0.42), int(size * 0.66)),
+        int(size * 0.05),
+        (*Lesion.MA.colour, 255),
+        -1,
+        cv2.LINE_AA,
+    )
+    cv2.circle(icon, centre, radius, (40, 40, 40, 255), max(2, size // 40), lineType=cv2.LINE_AA)
+    rgba_as_bgra = icon[:, :, [2, 1, 0, 3]]
+    ok, data = cv2.imencode(".png", rgba_as_bgra)
+    if not ok:
+        raise ValueError("icon encoding failed")
+    write_bytes_atomic(resources_dir() / "icon.png", data.tobytes())
+
+
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
     make_samples()
+    make_icon()
