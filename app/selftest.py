@@ -6,7 +6,7 @@ import os
 import sys
 import time
 
-from core.selftest import SelfTestResult, check_inference
+from core.selftest import SelfTestResult, check_inference, check_torch
 
 
 def run_self_test() -> int:
@@ -15,9 +15,7 @@ def run_self_test() -> int:
     result = SelfTestResult()
     started = time.perf_counter()
     try:
-        import torch
-
-        result.check(True, f"torch {torch.__version__} imported ({torch.get_num_threads()} threads)")
+        check_torch(result)
         check_inference(result)
         from core.notices import components
 

@@ -68,6 +68,16 @@ class SelfTestResult:
         self.ok = self.ok and passed
 
 
+def check_torch(result: SelfTestResult) -> None:
+    """torch imports and computes."""
+    import torch
+
+    value = float(torch.ones(2, 2).sum())
+    result.check(
+        value == 4.0, f"torch {torch.__version__} imported and computing ({torch.get_num_threads()} threads)"
+    )
+
+
 def check_inference(result: SelfTestResult) -> None:
     """Run the bundled model on the self-test photograph and compare with the reference masks."""
     folder = selftest_dir()
