@@ -117,13 +117,32 @@ def _screenshot(app, controller, paths: list[Path], out: Path, problem: str | No
     return outcome.get("code", 1)
 
 
+def _leave(code: int) -> int:
+    """End the process without the interpreter's teardown of Qt objects.
+
+    Everything is saved by then (settings, review sessions, screenshots, output flushed);
+    the interpreter's own teardown of PySide6/pyqtgraph objects crashed intermittently
+    with SIGSEGV after all work was done (seen in CI after a passing self-test).
+    """
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``lesionlens [gui ...]`` opens the app; any other command runs ``core.cli``."""
+    """``lesionlens [gui ...]`` opens the app; any other command runs ``core.cli``.
+
+    Called by the console script (``argv`` None), the window and the self-test end the
+    process directly (:func:`_leave`); called with ``argv`` (tests), it returns the status.
+    """
+    as_process = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--self-test"]:
         from app.selftest import run_self_test
 
-        return run_self_test()
+        code = run_self_test()
+        return _leave(code) if as_process else code
     parser = cli.build_parser()
     args = parser.parse_args(argv)
     if args.command not in (None, "gui"):
@@ -131,9 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s")
     if args.command is None:
         args = parser.parse_args([*argv, "gui"])
-    return run_gui(args)
+    code = run_gui(args)
+    return _leave(code) if as_process else code
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
     sys.exit(main())
