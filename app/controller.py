@@ -163,16 +163,16 @@ class Controller(QObject):
         a("brush_larger").triggered.connect(lambda: r.resize_brush(1.25))
         for lesion in LESIONS:
             a(f"active_{lesion.code}").triggered.connect(partial(panel.select_lesion, lesion))
-        a("next_component").triggered.connect(lambda: r.step_component(1))
-        a("previous_component").triggered.connect(lambda: r.step_component(-1))
-        a("keep_component").triggered.connect(lambda: r.decide_component(keep=True))
-        a("delete_component").triggered.connect(lambda: r.decide_component(keep=False))
+        a("next_component").triggered.connect(lambda: r.navigation.step_component(1))
+        a("previous_component").triggered.connect(lambda: r.navigation.step_component(-1))
+        a("keep_component").triggered.connect(lambda: r.navigation.decide_component(keep=True))
+        a("delete_component").triggered.connect(lambda: r.navigation.decide_component(keep=False))
         a("toggle_spread").triggered.connect(panel.spread_box.toggle)
-        a("next_uncertain").triggered.connect(r.next_uncertain)
+        a("next_uncertain").triggered.connect(r.navigation.next_uncertain)
         a("next_unreviewed").triggered.connect(r.next_unreviewed)
         a("flag_image").triggered.connect(lambda: r.set_image_status(ReviewStatus.FLAGGED))
-        a("export").triggered.connect(r.choose_export)
-        a("compare_reviewer").triggered.connect(r.choose_reference)
+        a("export").triggered.connect(r.output.choose_export)
+        a("compare_reviewer").triggered.connect(r.output.choose_reference)
 
     # opening ------------------------------------------------------------------------
     def open_paths(self, paths: list[Path]) -> None:

@@ -7,22 +7,17 @@ Owns one ``ReviewSession`` per folder. Every change schedules a save that runs w
 from __future__ import annotations
 
 import logging
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from app import dialogs
 from app.edit_tools import EditTool
+from app.review_navigation import NavigationAids
+from app.review_output import ReviewOutput
 from app.review_panel import ReviewPanel
 from app.workers import Job
-from core.agreement import Agreement
-from core.errors import LesionLensError
 from core.lesions import LESIONS, Lesion
-from core.navigation import Region, lesion_components, next_index, uncertain_regions
-from core.review_export import export_session, reviewed_image
 from core.review_mask import EditableMask
 from core.session import ReviewSession, ReviewStatus, SessionError, now
 
@@ -46,16 +41,14 @@ class ReviewControl(QObject):
         self.tool = EditTool.NAVIGATE
         self._last_point: tuple[float, float] | None = None
         self._lasso: list[tuple[float, float]] = []
-        self._components: list[Region] = []
-        self._component_index: int | None = None
-        self._uncertain: list[Region] = []
-        self._uncertain_index: int | None = None
         self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
         self._save_timer.timeout.connect(self.save_now)
         self._saving = False
         self._save_again = False
         self._last_error = ""
         self.panel.reviewer.setText(controller.settings.text("reviewer", ""))
+        self.navigation = NavigationAids(self)
+        self.output = ReviewOutput(self)
         self._connect()
 
     # wiring -------------------------------------------------------------------------
@@ -71,14 +64,14 @@ class ReviewControl(QObject):
         p.adopt_all_button.clicked.connect(self.adopt_all)
         p.undo_button.clicked.connect(self.undo)
         p.redo_button.clicked.connect(self.redo)
-        p.next_component.clicked.connect(lambda: self.step_component(1))
-        p.previous_component.clicked.connect(lambda: self.step_component(-1))
-        p.keep_component.clicked.connect(lambda: self.decide_component(keep=True))
-        p.delete_component.clicked.connect(lambda: self.decide_component(keep=False))
+        p.next_component.clicked.connect(lambda: self.navigation.step_component(1))
+        p.previous_component.clicked.connect(lambda: self.navigation.step_component(-1))
+        p.keep_component.clicked.connect(lambda: self.navigation.decide_component(keep=True))
+        p.delete_component.clicked.connect(lambda: self.navigation.decide_component(keep=False))
         p.spread_box.toggled.connect(self.ctl.view.set_spread_visible)
-        p.next_uncertain.clicked.connect(self.next_uncertain)
-        p.export_button.clicked.connect(self.choose_export)
-        p.agreement_button.clicked.connect(self.choose_reference)
+        p.next_uncertain.clicked.connect(self.navigation.next_uncertain)
+        p.export_button.clicked.connect(self.output.choose_export)
+        p.agreement_button.clicked.connect(self.output.choose_reference)
         p.brush_size.valueChanged.connect(lambda _v: self._update_cursor(None))
         view.stroke_started.connect(self._on_stroke_started)
         view.stroke_moved.connect(self._on_stroke_moved)
@@ -137,8 +130,7 @@ class ReviewControl(QObject):
 
     def _on_displayed(self, path: Path, _has_prediction: bool) -> None:
         """Show the photograph's review: its masks, statuses and comment."""
-        self._components, self._component_index = [], None
-        self._uncertain, self._uncertain_index = [], None
+        self.navigation.reset()
         current = self._current()
         if current is None:
             return
@@ -289,7 +281,7 @@ class ReviewControl(QObject):
 
     def set_active(self, lesion: Lesion) -> None:
         self.active = lesion
-        self._components, self._component_index = [], None
+        self.navigation.reset()
         self._update_edit_label()
 
     def resize_brush(self, factor: float) -> None:
@@ -351,7 +343,7 @@ class ReviewControl(QObject):
         for lesion in LESIONS:
             self.adopt(lesion)
 
-    def _edited(self, lesion: Lesion, box: tuple[int, int, int, int] | None) -> None:
+    def edited(self, lesion: Lesion, box: tuple[int, int, int, int] | None) -> None:
         if box is None:
             return
         self.ctl.view.update_region(lesion, box)
@@ -362,7 +354,7 @@ class ReviewControl(QObject):
             review.lesions[lesion].updated = now()
             review.touch()
             self._show_status_in_worklist(session.folder / name, review.status)
-        self._components = []
+        self.navigation.forget_components()
         self.changed()
         self._update_edit_label()
 
@@ -398,18 +390,18 @@ class ReviewControl(QObject):
             return
         if self.tool in (EditTool.BRUSH, EditTool.ERASER):
             self._last_point = None
-            self._edited(self.active, mask.end_stroke())
+            self.edited(self.active, mask.end_stroke())
         elif self._lasso:
             box = mask.fill_polygon(self._lasso, erase=self.tool is EditTool.LASSO_ERASE)
             self._lasso = []
             self.ctl.view.set_lasso([])
-            self._edited(self.active, box)
+            self.edited(self.active, box)
 
     def _on_click(self, y: float, x: float, shift: bool) -> None:
         if self.tool is EditTool.COMPONENT:
             mask = self.mask(self.active)
             if mask is not None:
-                self._edited(self.active, mask.set_component(int(y), int(x), keep=shift))
+                self.edited(self.active, mask.set_component(int(y), int(x), keep=shift))
         elif self.tool in (EditTool.BRUSH, EditTool.ERASER):  # a click paints a dot
             self._on_stroke_started(y, x)
             self._on_stroke_moved(y, x)
@@ -418,12 +410,12 @@ class ReviewControl(QObject):
     def undo(self) -> None:
         mask = self.mask(self.active, adopt=False)
         if mask is not None:
-            self._edited(self.active, mask.undo())
+            self.edited(self.active, mask.undo())
 
     def redo(self) -> None:
         mask = self.mask(self.active, adopt=False)
         if mask is not None:
-            self._edited(self.active, mask.redo())
+            self.edited(self.active, mask.redo())
 
     def _update_edit_label(self) -> None:
         mask = self.mask(self.active, adopt=False)
@@ -434,167 +426,3 @@ class ReviewControl(QObject):
             f"{self.active.code}: {mask.edited_pixels():,} px edited · {len(mask.undo_steps)} undo / "
             f"{len(mask.redo_steps)} redo steps"
         )
-
-    # navigation aids ----------------------------------------------------------------
-    def step_component(self, step: int) -> None:
-        """Centre the view on the next (or previous) component of the active lesion."""
-        analysis = self.ctl.analysis
-        if analysis is None or analysis.prediction is None:
-            return
-        if not self._components:
-            mask = self.mask(self.active, adopt=False)
-            current = (
-                mask.mask()
-                if mask is not None
-                else analysis.prediction.mask(self.active, self.ctl.styles[self.active].threshold)
-            )
-            self._components, self._component_index = lesion_components(current), None
-        self._component_index = next_index(len(self._components), self._component_index, step)
-        if self._component_index is None:
-            self.ctl.window.statusBar().showMessage(f"no {self.active.title.lower()} candidates", 4000)
-            self.ctl.view.show_marker(None)
-            return
-        region = self._components[self._component_index]
-        self.ctl.view.centre_on(region.box)
-        self.ctl.view.show_marker(region.box)
-        self.ctl.window.statusBar().showMessage(
-            f"{self.active.code} candidate {self._component_index + 1} of {len(self._components)}: "
-            f"{region.pixels} px; Y keeps it, X deletes it",
-            8000,
-        )
-
-    def decide_component(self, keep: bool) -> None:
-        """Keep or delete the component under review, then go to the next one."""
-        if self._component_index is None or not self._components:
-            self.step_component(1)
-            return
-        region = self._components[self._component_index]
-        mask = self.mask(self.active)
-        if mask is None:
-            return
-        index, components = self._component_index, self._components
-        box = mask.set_component(*region.centre, keep=keep)
-        self._edited(self.active, box)
-        self._components, self._component_index = components, index  # keep the walk going
-        self.step_component(1)
-
-    def next_uncertain(self) -> None:
-        """Centre the view on the next region where the heads disagree most."""
-        analysis = self.ctl.analysis
-        spread = (
-            analysis.prediction.spread if analysis is not None and analysis.prediction is not None else None
-        )
-        if spread is None:
-            self.ctl.window.statusBar().showMessage("no disagreement map for this photograph", 4000)
-            return
-        if not self._uncertain:
-            self._uncertain, self._uncertain_index = uncertain_regions(spread), None
-        self._uncertain_index = next_index(len(self._uncertain), self._uncertain_index)
-        if self._uncertain_index is None:
-            self.ctl.window.statusBar().showMessage("the heads agree everywhere", 4000)
-            return
-        if not self.panel.spread_box.isChecked():
-            self.panel.spread_box.setChecked(True)
-        region = self._uncertain[self._uncertain_index]
-        self.ctl.view.centre_on(region.box)
-        self.ctl.view.show_marker(region.box)
-        self.ctl.window.statusBar().showMessage(
-            f"uncertain region {self._uncertain_index + 1} of {len(self._uncertain)}", 6000
-        )
-
-    # export and agreement -----------------------------------------------------------
-    def choose_export(self) -> None:
-        folder = QFileDialog.getExistingDirectory(
-            self.ctl.window, "Export reviewed masks into", str(self.ctl.settings.last_folder())
-        )
-        if folder:
-            self.export(Path(folder))
-
-    def export(self, out_dir: Path, overwrite: bool = False) -> Job | None:
-        """Export every started photograph of every open session, in a worker."""
-        self.flush_to_memory()
-        sessions = list(self.sessions.values())
-        engine = self.ctl.engine
-        if not sessions:
-            self.ctl.show_error("Nothing to export", "No photograph has been reviewed yet.")
-            return None
-
-        def work() -> list[Path]:
-            written: list[Path] = []
-            for session in sessions:
-                written += export_session(session, out_dir, engine, overwrite=overwrite)
-            return written
-
-        job = Job(work, str(out_dir))
-        job.signals.finished.connect(lambda files: self._on_exported(out_dir, files))
-        job.signals.failed.connect(partial(self._on_export_failed, out_dir))
-        self.ctl.runner.start(job)
-        return job
-
-    def flush_to_memory(self) -> None:
-        """Close any stroke in progress so exports see it."""
-        for session in self.sessions.values():
-            for review in session.images.values():
-                for item in review.lesions.values():
-                    if item.mask is not None and item.mask.in_stroke:
-                        item.mask.end_stroke()
-
-    def _on_exported(self, out_dir: Path, files: list[Path]) -> None:
-        self.ctl.window.statusBar().showMessage(f"exported {len(files)} files to {out_dir}", 8000)
-        self.last_export = files
-
-    def _on_export_failed(self, out_dir: Path, message: str) -> None:
-        if "already exist" in message:
-            answer = QMessageBox.question(
-                self.ctl.window,
-                "Overwrite?",
-                f"{message}\n\nReplace the existing files?",
-            )
-            if answer == QMessageBox.StandardButton.Yes:
-                self.export(out_dir, overwrite=True)
-            return
-        self.ctl.show_error("Export failed", message)
-
-    def choose_reference(self) -> None:
-        folder = QFileDialog.getExistingDirectory(
-            self.ctl.window, "Another reviewer's export", str(self.ctl.settings.last_folder())
-        )
-        if folder:
-            self.compare_with(Path(folder))
-
-    def compare_with(self, reference: Path) -> Job | None:
-        """Dice between this session's reviewed masks and another reviewer's export, in a worker."""
-        from core.ground_truth import find_ground_truth_in, load_ground_truth
-        from core.inference import run_to_end
-
-        sessions, engine = list(self.sessions.values()), self.ctl.engine
-        thresholds = {lesion: self.ctl.styles[lesion].threshold for lesion in LESIONS}
-
-        def work() -> Agreement:
-            agreement = Agreement({})
-            for session in sessions:
-                for name, review in sorted(session.images.items()):
-                    if review.status is ReviewStatus.NOT_STARTED:
-                        continue
-                    try:
-                        source = find_ground_truth_in(reference, session.folder / name)
-                    except LesionLensError:
-                        continue  # the other reviewer did not export this photograph
-                    analysis = run_to_end(engine.iter_analyse(session.folder / name)) if engine else None
-                    if analysis is None:
-                        continue
-                    mine = reviewed_image(session, analysis, thresholds).masks
-                    agreement.add(name, mine, load_ground_truth(source, analysis.shape))
-            if not agreement.images:
-                raise LesionLensError(f"{reference}: no exported masks match the reviewed photographs")
-            return agreement
-
-        job = Job(work, str(reference))
-        job.signals.finished.connect(lambda agreement: self._show_agreement(reference, agreement))
-        job.signals.failed.connect(partial(self.ctl.show_error, "Agreement"))
-        self.ctl.runner.start(job)
-        return job
-
-    def _show_agreement(self, reference: Path, agreement: Agreement) -> None:
-        self.last_agreement = agreement
-        dialogs.agreement_dialog(self.ctl.window, reference, agreement).open()

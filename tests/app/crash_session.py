@@ -36,7 +36,7 @@ def main() -> None:
     mask = review.adopt(Lesion.EX)
     mask.begin_stroke("brush")
     mask.brush((100, 100), (100, 200), radius=5)
-    review._edited(Lesion.EX, mask.end_stroke())
+    review.edited(Lesion.EX, mask.end_stroke())
     review.set_comment("check the macula")
     review.set_lesion_status(Lesion.EX, ReviewStatus.REVIEWED)
     deadline = time.monotonic() + 1.5  # the journal promises "within a second"

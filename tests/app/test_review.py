@@ -143,11 +143,11 @@ def test_component_walk_keep_and_delete(qtbot, opened: Controller) -> None:
     mask = _mask(c)
     before = mask.mask().copy()
     c.window.action("next_component").trigger()
-    first = c.review._components[c.review._component_index]
+    first = c.review.navigation._components[c.review.navigation._component_index]
     assert c.view.marker.isVisible()
     c.window.action("keep_component").trigger()
     assert mask.states[first.centre] == MaskState.CONFIRMED
-    second = c.review._components[c.review._component_index]
+    second = c.review.navigation._components[c.review.navigation._component_index]
     assert second != first
     c.window.action("delete_component").trigger()
     assert not mask.mask()[second.centre] and before[second.centre]
@@ -159,11 +159,11 @@ def test_uncertainty_layer_and_jump(qtbot, opened: Controller) -> None:
     c.window.action("next_uncertain").trigger()
     layer = c.view.layer(None, "spread")
     assert layer is not None and layer.isVisible()
-    region = c.review._uncertain[0]
+    region = c.review.navigation._uncertain[0]
     rect = c.view.view.viewRect()
     cy, cx = (region.box[0] + region.box[2]) / 2, (region.box[1] + region.box[3]) / 2
     assert rect.contains(QPointF(cx, cy))
-    scores = [r.score for r in c.review._uncertain]
+    scores = [r.score for r in c.review.navigation._uncertain]
     assert scores == sorted(scores, reverse=True)
     c.window.action("toggle_spread").trigger()
     assert not layer.isVisible()
@@ -227,7 +227,7 @@ def test_export_round_trip_and_no_silent_overwrite(
     drag(qtbot, c, [(200, 200), (200, 260), (260, 260), (260, 200)])
     c.window.action("mark_reviewed").trigger()
     out = tmp_path / "export"
-    job = c.review.export(out)
+    job = c.review.output.export(out)
     with qtbot.waitSignal(job.signals.ended, timeout=30000):
         pass
     source = find_ground_truth_in(out, dataset[0])
@@ -241,7 +241,7 @@ def test_export_round_trip_and_no_silent_overwrite(
     )
     c.window.action("tool_brush").trigger()
     drag(qtbot, c, [(400, 400), (400, 450)])
-    job = c.review.export(out)
+    job = c.review.output.export(out)
     with qtbot.waitSignal(job.signals.ended, timeout=30000):
         pass
     qtbot.waitUntil(lambda: bool(asked), timeout=3000)
@@ -262,16 +262,16 @@ def test_agreement_with_another_reviewer(
     c.window.action("adopt_all").trigger()
     c.window.action("mark_reviewed").trigger()
     out = tmp_path / "reviewer-a"
-    job = c.review.export(out)
+    job = c.review.output.export(out)
     with qtbot.waitSignal(job.signals.ended, timeout=30000):
         pass
     c.window.action("tool_lasso_fill").trigger()
     drag(qtbot, c, [(200, 200), (200, 300), (300, 300), (300, 200)])
-    job = c.review.compare_with(out)
+    job = c.review.output.compare_with(out)
     with qtbot.waitSignal(job.signals.finished, timeout=30000):
         pass
-    qtbot.waitUntil(lambda: hasattr(c.review, "last_agreement"), timeout=3000)
-    agreement = c.review.last_agreement
+    qtbot.waitUntil(lambda: c.review.output.last_agreement is not None, timeout=3000)
+    agreement = c.review.output.last_agreement
     assert list(agreement.images) == [dataset[0].name]
     ex = agreement.images[dataset[0].name][Lesion.EX]
     assert ex.first > ex.second and ex.dice < 1.0

@@ -1,0 +1,128 @@
+"""Export of reviewed masks and agreement with another reviewer, both in worker threads."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from app import dialogs
+from app.workers import Job
+from core.agreement import Agreement
+from core.errors import LesionLensError
+from core.lesions import LESIONS
+from core.review_export import export_session, reviewed_image
+from core.session import ReviewStatus
+
+if TYPE_CHECKING:
+    from app.review_control import ReviewControl
+
+
+class ReviewOutput(QObject):
+    """Export (never over existing files without asking) and the two-reviewer agreement."""
+
+    def __init__(self, review: ReviewControl) -> None:
+        super().__init__(review)
+        self.review = review
+        self.ctl = review.ctl
+        self.last_export: list[Path] = []
+        self.last_agreement: Agreement | None = None
+
+    def choose_export(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self.ctl.window, "Export reviewed masks into", str(self.ctl.settings.last_folder())
+        )
+        if folder:
+            self.export(Path(folder))
+
+    def export(self, out_dir: Path, overwrite: bool = False) -> Job | None:
+        """Export every started photograph of every open session, in a worker."""
+        self.flush_to_memory()
+        sessions = list(self.review.sessions.values())
+        engine = self.ctl.engine
+        if not sessions:
+            self.ctl.show_error("Nothing to export", "No photograph has been reviewed yet.")
+            return None
+
+        def work() -> list[Path]:
+            written: list[Path] = []
+            for session in sessions:
+                written += export_session(session, out_dir, engine, overwrite=overwrite)
+            return written
+
+        job = Job(work, str(out_dir))
+        job.signals.finished.connect(lambda files: self._on_exported(out_dir, files))
+        job.signals.failed.connect(partial(self._on_export_failed, out_dir))
+        self.ctl.runner.start(job)
+        return job
+
+    def flush_to_memory(self) -> None:
+        """Close any stroke in progress so exports see it."""
+        for session in self.review.sessions.values():
+            for review in session.images.values():
+                for item in review.lesions.values():
+                    if item.mask is not None and item.mask.in_stroke:
+                        item.mask.end_stroke()
+
+    def _on_exported(self, out_dir: Path, files: list[Path]) -> None:
+        self.ctl.window.statusBar().showMessage(f"exported {len(files)} files to {out_dir}", 8000)
+        self.last_export = files
+
+    def _on_export_failed(self, out_dir: Path, message: str) -> None:
+        if "already exist" in message:
+            answer = QMessageBox.question(
+                self.ctl.window,
+                "Overwrite?",
+                f"{message}\n\nReplace the existing files?",
+            )
+            if answer == QMessageBox.StandardButton.Yes:
+                self.export(out_dir, overwrite=True)
+            return
+        self.ctl.show_error("Export failed", message)
+
+    def choose_reference(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self.ctl.window, "Another reviewer's export", str(self.ctl.settings.last_folder())
+        )
+        if folder:
+            self.compare_with(Path(folder))
+
+    def compare_with(self, reference: Path) -> Job | None:
+        """Dice between this session's reviewed masks and another reviewer's export, in a worker."""
+        from core.ground_truth import find_ground_truth_in, load_ground_truth
+        from core.inference import run_to_end
+
+        sessions, engine = list(self.review.sessions.values()), self.ctl.engine
+        thresholds = {lesion: self.ctl.styles[lesion].threshold for lesion in LESIONS}
+
+        def work() -> Agreement:
+            agreement = Agreement({})
+            for session in sessions:
+                for name, review in sorted(session.images.items()):
+                    if review.status is ReviewStatus.NOT_STARTED:
+                        continue
+                    try:
+                        source = find_ground_truth_in(reference, session.folder / name)
+                    except LesionLensError:
+                        continue  # the other reviewer did not export this photograph
+                    analysis = run_to_end(engine.iter_analyse(session.folder / name)) if engine else None
+                    if analysis is None:
+                        continue
+                    mine = reviewed_image(session, analysis, thresholds).masks
+                    agreement.add(name, mine, load_ground_truth(source, analysis.shape))
+            if not agreement.images:
+                raise LesionLensError(f"{reference}: no exported masks match the reviewed photographs")
+            return agreement
+
+        job = Job(work, str(reference))
+        job.signals.finished.connect(lambda agreement: self._show_agreement(reference, agreement))
+        job.signals.failed.connect(partial(self.ctl.show_error, "Agreement"))
+        self.ctl.runner.start(job)
+        return job
+
+    def _show_agreement(self, reference: Path, agreement: Agreement) -> None:
+        self.last_agreement = agreement
+        dialogs.agreement_dialog(self.ctl.window, reference, agreement).open()
