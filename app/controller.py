@@ -33,7 +33,7 @@ from core.lesion_stats import lesion_stats
 from core.lesions import LESIONS, Lesion
 from core.metrics import PRAccumulator
 from core.predict_files import expand_inputs
-from core.review import ImageAnalysis, ReviewEngine, combine, open_without_model
+from core.review import ImageAnalysis, ReviewEngine, combine, open_without_model, with_truth
 from core.session import ReviewStatus
 
 log = logging.getLogger(__name__)
@@ -331,11 +331,7 @@ class Controller(QObject):
         if analysis is None:
             return
         self.truth_overrides[analysis.path] = source
-        if self.engine is not None:
-            work = partial(self.engine.with_truth, analysis, source)
-        else:
-            work = partial(open_without_model, analysis.path, source)
-        job = Job(work, str(analysis.path))
+        job = Job(partial(with_truth, analysis, source), str(analysis.path))
         job.signals.finished.connect(self._on_truth_loaded)
         job.signals.failed.connect(partial(self.show_error, "Cannot read the ground truth"))
         self.runner.start(job)

@@ -103,10 +103,6 @@ class ImageView(pg.GraphicsLayoutWidget):
             item.setVisible(False)
         self.refresh_all()
 
-    @property
-    def has_truth(self) -> bool:
-        return self._truth is not None
-
     # styles -------------------------------------------------------------------------
     def set_style(self, lesion: Lesion, style: LayerStyle) -> None:
         self.styles[lesion] = style

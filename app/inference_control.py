@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject
 from app.inference_queue import InferenceQueue
 from app.worklist import ImageState
 from core.ground_truth import GroundTruthSource
-from core.review import ImageAnalysis
+from core.review import ImageAnalysis, with_truth
 
 if TYPE_CHECKING:
     from app.controller import Controller
@@ -75,11 +75,7 @@ class InferenceControl(QObject):
         if path == self.ctl.worklist.current_path:
             current = self.ctl.analysis
             if current is not None and current.path == path and current.truth_source != analysis.truth_source:
-                analysis = (
-                    self.ctl.engine.with_truth(analysis, current.truth_source)
-                    if self.ctl.engine
-                    else analysis
-                )
+                analysis = with_truth(analysis, current.truth_source)
                 self.ctl.remember(analysis)
             self.ctl.display(analysis)
         else:

@@ -44,13 +44,6 @@ class InferenceQueue(QObject):
         self.pending.insert(0 if first else len(self.pending), (path, truth))
         self._start_next()
 
-    def is_queued(self, path: Path) -> bool:
-        return any(item[0] == path for item in self.pending)
-
-    @property
-    def running_path(self) -> Path | None:
-        return self.running[0] if self.running else None
-
     def cancel(self) -> list[Path]:
         """Stop the running inference and empty the queue; returns the paths dropped from the queue."""
         dropped = [path for path, _ in self.pending]

@@ -33,7 +33,6 @@ class LesionRow(QGroupBox):
     """One lesion's controls."""
 
     changed = Signal(object, object)  # Lesion, LayerStyle
-    threshold_moved = Signal(object, float)  # Lesion, threshold (while dragging too)
 
     def __init__(self, lesion: Lesion, style: LayerStyle, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -102,7 +101,6 @@ class LesionRow(QGroupBox):
     def _on_threshold(self, level: int) -> None:
         self.style.threshold = level / 255.0
         self.threshold_label.setText(f"{self.style.threshold:.2f}")
-        self.threshold_moved.emit(self.lesion, self.style.threshold)
         self._emit()
 
     def _on_opacity(self, value: int) -> None:

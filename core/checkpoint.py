@@ -23,7 +23,7 @@ import core
 from core.config import ModelConfig
 from core.errors import CheckpointError, ConfigError
 from core.io import write_bytes_atomic
-from core.lesions import CLASS_NAMES, LESIONS
+from core.lesions import CLASS_NAMES, LESIONS, Lesion
 from core.model import UNetPlusPlus
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,10 @@ class CheckpointMeta:
     notes: str = ""
     created: str = ""
     software: str = ""
+
+    def thresholds(self) -> dict[Lesion, float]:
+        """Per lesion, the recommended threshold (0.5 where the file has none)."""
+        return {lesion: float(self.default_thresholds.get(lesion.code, 0.5)) for lesion in LESIONS}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""

@@ -19,7 +19,7 @@ from core.checkpoint import load_checkpoint
 from core.config import InferenceConfig, TilingConfig
 from core.errors import LesionLensError
 from core.inference import InferenceProgress, Predictor
-from core.lesions import LESIONS, Lesion
+from core.lesions import Lesion
 from core.paths import default_model_path
 from core.predict_files import DISCLAIMER, FileResult, expand_inputs, predict_files
 
@@ -176,7 +176,7 @@ def run_predict(args: argparse.Namespace) -> int:
     )
     thresholds = None
     if args.masks or args.thresholds:
-        thresholds = {lesion: meta.default_thresholds.get(lesion.code, 0.5) for lesion in LESIONS}
+        thresholds = meta.thresholds()
         thresholds.update(args.thresholds)
     if not meta.trained:
         log.warning("model %s is UNTRAINED (random weights): its maps carry no clinical meaning", meta.name)

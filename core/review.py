@@ -72,15 +72,20 @@ def combine(scores: list[PRAccumulator]) -> PRAccumulator:
     return total
 
 
+def with_truth(analysis: ImageAnalysis, source: GroundTruthSource | None) -> ImageAnalysis:
+    """The analysis with this ground truth (None removes it) and updated scores."""
+    truth = load_ground_truth(source, analysis.shape) if source is not None else None
+    scores = score(analysis.prediction, truth) if truth and analysis.prediction else None
+    return replace(analysis, truth_source=source, truth=truth, scores=scores)
+
+
 def open_without_model(
     path: str | os.PathLike[str], truth_source: GroundTruthSource | None = None
 ) -> ImageAnalysis:
     """Read a photograph and its ground truth when no model is available."""
     path = Path(path)
     analysis = ImageAnalysis(path, read_image(path), file_digest(path))
-    source = truth_source or find_ground_truth(path)
-    truth = load_ground_truth(source, analysis.shape) if source is not None else None
-    return replace(analysis, truth_source=source, truth=truth)
+    return with_truth(analysis, truth_source or find_ground_truth(path))
 
 
 class ReviewEngine:
@@ -108,8 +113,7 @@ class ReviewEngine:
     @property
     def default_thresholds(self) -> dict[Lesion, float]:
         """Per lesion, the model's recommended threshold (0.5 where it has none)."""
-        stored = self.loaded.meta.default_thresholds
-        return {lesion: float(stored.get(lesion.code, 0.5)) for lesion in LESIONS}
+        return self.loaded.meta.thresholds()
 
     def _key(self, digest: str) -> str:
         return cache_key(digest, self.loaded.sha256, self.config)
@@ -127,13 +131,7 @@ class ReviewEngine:
         digest = file_digest(path)
         prediction = self.cache.load(self._key(digest))
         analysis = ImageAnalysis(path, image, digest, prediction, from_cache=prediction is not None)
-        return self.with_truth(analysis, truth_source or find_ground_truth(path))
-
-    def with_truth(self, analysis: ImageAnalysis, source: GroundTruthSource | None) -> ImageAnalysis:
-        """The analysis with this ground truth (None removes it) and updated scores."""
-        truth = load_ground_truth(source, analysis.shape) if source is not None else None
-        scores = score(analysis.prediction, truth) if truth and analysis.prediction else None
-        return replace(analysis, truth_source=source, truth=truth, scores=scores)
+        return with_truth(analysis, truth_source or find_ground_truth(path))
 
     def iter_analyse(
         self, path: str | os.PathLike[str], truth_source: GroundTruthSource | None = None

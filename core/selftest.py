@@ -52,7 +52,7 @@ def predict_reference_image(
         loaded, selftest_config(meta.inference_tile_size, meta.inference_overlap, meta.default_head)
     )
     prediction = predictor.predict(read_image(selftest_dir() / IMAGE_NAME))
-    thresholds = {lesion.code: float(meta.default_thresholds.get(lesion.code, 0.5)) for lesion in LESIONS}
+    thresholds = {lesion.code: value for lesion, value in meta.thresholds().items()}
     return prediction, thresholds, loaded.sha256
 
 

@@ -13,7 +13,7 @@ from core.inference import InferenceProgress
 from core.lesions import LESIONS, Lesion
 from core.metrics import PRAccumulator
 from core.prediction_cache import PredictionCache
-from core.review import ReviewEngine, combine, open_without_model, score
+from core.review import ReviewEngine, combine, open_without_model, score, with_truth
 from core.synthetic import write_idrid_layout
 
 
@@ -71,9 +71,9 @@ def test_scores_are_the_field_of_view_histograms(engine: ReviewEngine, idrid_ima
 
 def test_truth_can_be_removed_and_given(engine: ReviewEngine, idrid_image: Path) -> None:
     analysed, _ = _run(engine.iter_analyse(idrid_image))
-    without = engine.with_truth(analysed, None)
+    without = with_truth(analysed, None)
     assert without.truth is None and without.scores is None
-    back = engine.with_truth(without, find_ground_truth(idrid_image))
+    back = with_truth(without, find_ground_truth(idrid_image))
     np.testing.assert_array_equal(back.scores.positives, score(analysed.prediction, analysed.truth).positives)
 
 
