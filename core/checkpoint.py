@@ -20,7 +20,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as save_safetensors
 
 import core
-from core.config import ModelConfig
+from core.config import ModelConfig, PreprocessConfig
 from core.errors import CheckpointError, ConfigError
 from core.io import write_bytes_atomic
 from core.lesions import CLASS_NAMES, LESIONS, Lesion
@@ -47,6 +47,8 @@ class CheckpointMeta:
         inference_tile_size, inference_overlap: recommended sliding-window settings.
         default_thresholds: per lesion code, probability in 0..1.
         default_head: deep-supervision output to use (``"1"``..``"4"`` or ``"mean"``).
+        preprocess: field-of-view scale and illumination normalisation the model was
+            trained with (inference repeats them); files without it use photographs as they are.
         trained: False for an untrained (randomly initialised) model.
         training_data: free text on the data and split.
         metrics: validation metrics, e.g. ``{"aupr": {"MA": 0.4, ...}}``.
@@ -67,6 +69,7 @@ class CheckpointMeta:
         default_factory=lambda: {lesion.code: 0.5 for lesion in LESIONS}
     )
     default_head: str = "4"
+    preprocess: PreprocessConfig = PreprocessConfig()
     trained: bool = False
     training_data: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -91,6 +94,7 @@ class CheckpointMeta:
             "inference_overlap": self.inference_overlap,
             "default_thresholds": dict(self.default_thresholds),
             "default_head": self.default_head,
+            "preprocess": self.preprocess.to_dict(),
             "trained": self.trained,
             "training_data": self.training_data,
             "metrics": self.metrics,
@@ -104,6 +108,7 @@ class CheckpointMeta:
         """Inverse of :meth:`to_dict`; raises KeyError/TypeError/ConfigError on bad data."""
         values = dict(data)
         values["model"] = ModelConfig.from_dict(values["model"])
+        values["preprocess"] = PreprocessConfig.from_dict(values.get("preprocess") or {})
         for key in ("classes", "mean", "std"):
             if key in values:
                 values[key] = tuple(values[key])

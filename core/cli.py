@@ -73,6 +73,9 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
         choices=["1", "2", "3", "4", "mean"],
         help="deep-supervision output (default: the model's)",
     )
+    p.add_argument(
+        "--flip-tta", action="store_true", help="average with left-right mirrored tiles (twice the time)"
+    )
     p.add_argument("--masks", action="store_true", help="also write binary masks at the thresholds")
     p.add_argument(
         "--thresholds", type=parse_thresholds, default={}, help="e.g. MA=0.5,HE=0.5 (default: the model's)"
@@ -111,8 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="describe a model file")
     info.add_argument("model", type=Path, nargs="?", default=None)
     _add_gui(sub)
+    from core.cli_checks import add_check
     from core.cli_review import add_export
 
+    add_check(sub)
     add_export(sub)
     return parser
 
@@ -173,6 +178,7 @@ def run_predict(args: argparse.Namespace) -> int:
         device=args.device,
         precision=args.precision,
         head=args.head or meta.default_head,
+        flip_tta=args.flip_tta,
     )
     thresholds = None
     if args.masks or args.thresholds:
@@ -227,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s")
+    from core.cli_checks import run_check
     from core.cli_data import run_dataset, run_evaluate, run_train
     from core.cli_review import run_export
 
@@ -238,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         "train": run_train,
         "evaluate": run_evaluate,
         "export": run_export,
+        "check": run_check,
     }
     if args.command in (None, "gui"):
         parser.print_help()

@@ -7,12 +7,14 @@ import argparse
 import json
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.checkpoint import load_checkpoint
-from core.config import InferenceConfig, TilingConfig
+from core.config import InferenceConfig, PreprocessConfig, TilingConfig
 from core.datasets import LAYOUTS, DatasetIndex, Sample, check, discover
 from core.errors import DatasetError
 from core.evaluate import (
@@ -22,7 +24,10 @@ from core.evaluate import (
     format_table,
     write_report,
 )
-from core.training_data import AugmentConfig, TileCacheConfig
+from core.training_data import AugmentConfig
+
+if TYPE_CHECKING:
+    from core.train import TrainConfig
 
 log = logging.getLogger("lesionlens")
 PROTOCOL_NAMES = {"images": "whole images, pooled pixels", "tiles": "lesion tiles only"}
@@ -40,12 +45,45 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--data", type=Path, required=True)
     train.add_argument("--dataset", default="auto", choices=["auto", *LAYOUTS])
     train.add_argument("--out", type=Path, required=True, help="run folder (resumed if it exists)")
-    train.add_argument("--width", type=float, default=0.25)
-    train.add_argument("--tile", type=int, default=64)
+    train.add_argument(
+        "--preset",
+        default="robust",
+        choices=["robust", "paper"],
+        help="training recipe (robust: the default, see docs/training/ablation.md; paper: METHOD.md)",
+    )
+    train.add_argument("--width", type=float, default=None)
+    train.add_argument("--tile", type=int, default=None)
     train.add_argument("--stride", type=int, default=None, help="tile step (default: tile, no overlap)")
-    train.add_argument("--keep-empty", type=float, default=0.0, help="fraction of lesion-free tiles kept")
+    train.add_argument("--keep-empty", type=float, default=None, help="fraction of lesion-free tiles kept")
+    train.add_argument(
+        "--edge-negatives",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="keep lesion-free tiles on the field-of-view edge",
+    )
+    train.add_argument(
+        "--bright-negatives", type=float, default=None, help="fraction of brightest lesion-free tiles kept"
+    )
+    train.add_argument(
+        "--fov-diameter",
+        default=None,
+        help="field-of-view diameter in px the photographs are resized to, or 'native'",
+    )
+    train.add_argument(
+        "--illumination",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="normalise illumination and colour inside the field of view",
+    )
+    train.add_argument("--loss", default=None, choices=["ce", "ce+dice"])
+    train.add_argument(
+        "--camera-augment",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="augment for camera variation (zoom, gamma, colour temperature, blur, JPEG)",
+    )
     train.add_argument("--epochs", type=int, default=20)
-    train.add_argument("--batch", type=int, default=32)
+    train.add_argument("--batch", type=int, default=None)
     train.add_argument("--lr", type=float, default=2e-3)
     train.add_argument(
         "--class-weights", default=None, help="six comma-separated weights (BG,FUNDUS,MA,HE,EX,SE)"
@@ -88,6 +126,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--tile", type=int, default=256)
     evaluate.add_argument("--overlap", type=int, default=32)
     evaluate.add_argument("--device", default="auto")
+    evaluate.add_argument("--flip-tta", action="store_true", help="average with mirrored tiles")
     evaluate.add_argument(
         "--set-default-thresholds",
         action="store_true",
@@ -134,29 +173,64 @@ def run_dataset(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _preprocess_override(args: argparse.Namespace, base: PreprocessConfig) -> PreprocessConfig | None:
+    if args.fov_diameter is None and args.illumination is None:
+        return None
+    diameter = base.fov_diameter
+    if args.fov_diameter is not None:
+        diameter = None if str(args.fov_diameter).lower() == "native" else int(args.fov_diameter)
+    illumination = base.illumination if args.illumination is None else args.illumination
+    return replace(base, fov_diameter=diameter, illumination=illumination)
+
+
+def train_config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The ``--preset`` recipe with the options given on the command line replacing its values."""
+    from core.recipes import CAMERA_AUGMENT, PRESETS, build_config
+
+    base = PRESETS[args.preset]
+    augment = None
+    if args.no_augment:
+        augment = AugmentConfig(False, 0, 0, 0)
+    elif args.camera_augment is not None:
+        augment = CAMERA_AUGMENT if args.camera_augment else AugmentConfig()
+    weights = tuple(float(v) for v in args.class_weights.split(",")) if args.class_weights else None
+    return build_config(
+        args.preset,
+        {
+            "width": args.width,
+            "epochs": args.epochs,
+            "batch_size": args.batch,
+            "lr": args.lr,
+            "class_weights": weights,
+            "precision": args.precision,
+            "augment": augment,
+            "val_every": args.val_every,
+            "val_tiling": TilingConfig(args.val_tile, 32 if args.val_tile > 64 else 0, "smooth"),
+            "max_steps_per_epoch": args.max_steps,
+            "seed": args.seed,
+            "encoder_weights": str(args.encoder_weights) if args.encoder_weights else None,
+            "device": args.device,
+            "loss": args.loss,
+        },
+        {
+            "tile_size": args.tile,
+            "stride": args.stride,
+            "keep_empty_fraction": args.keep_empty,
+            "edge_negatives": args.edge_negatives,
+            "bright_negatives": args.bright_negatives,
+            "seed": args.seed,
+            "preprocess": _preprocess_override(args, base.tiles.preprocess),
+        },
+    )
+
+
 def run_train(args: argparse.Namespace) -> int:
     """``train``."""
-    from core.train import TrainConfig, Trainer
+    from core.train import Trainer
 
     index = discover(args.data, args.dataset)
     train, val, note = split_train_val(index, args.val_count, args.seed)
-    weights = tuple(float(v) for v in args.class_weights.split(",")) if args.class_weights else None
-    config = TrainConfig(
-        width=args.width,
-        tiles=TileCacheConfig(args.tile, args.stride or args.tile, args.keep_empty, args.seed),
-        epochs=args.epochs,
-        batch_size=args.batch,
-        lr=args.lr,
-        class_weights=weights,
-        precision=args.precision,
-        augment=AugmentConfig(False, 0, 0, 0) if args.no_augment else AugmentConfig(),
-        val_every=args.val_every,
-        val_tiling=TilingConfig(args.val_tile, 32 if args.val_tile > 64 else 0, "smooth"),
-        max_steps_per_epoch=args.max_steps,
-        seed=args.seed,
-        encoder_weights=str(args.encoder_weights) if args.encoder_weights else None,
-        device=args.device,
-    )
+    config = train_config_from_args(args)
     best = Trainer(config, train, val, args.out, data_note=note).fit()
     print(f"best checkpoint: {best}")
     return 0
@@ -188,7 +262,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
             evaluation = evaluate_tiles(loaded, samples, loaded.meta.train_tile_size, args.device, report)
         else:
             config = InferenceConfig(
-                tiling=TilingConfig(args.tile, args.overlap, "smooth"), device=args.device
+                tiling=TilingConfig(args.tile, args.overlap, "smooth"),
+                device=args.device,
+                flip_tta=args.flip_tta,
             )
             evaluation = evaluate_model(loaded, samples, config, report)
         title = (

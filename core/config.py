@@ -60,6 +60,37 @@ class FovConfig(_DictMixin):
 
 
 @dataclass(frozen=True)
+class PreprocessConfig(_DictMixin):
+    """What is done to a photograph's field of view before it is tiled (training and inference alike).
+
+    Attributes:
+        fov_diameter: the field of view is resized so that its diameter (the longer side of
+            its bounding box) is this many pixels, whatever the camera; ``None`` keeps the
+            photograph's own scale (the paper). Predictions are mapped back to the original pixels.
+        illumination: divide each colour channel by its smooth background (a Gaussian of
+            ``background_sigma`` x diameter, computed inside the field of view only) and scale
+            it to a reference fundus colour: uneven illumination, exposure and colour casts of
+            other cameras are removed, lesion contrast is kept.
+        background_sigma: the background's Gaussian sigma as a fraction of the FOV diameter.
+    """
+
+    fov_diameter: int | None = None
+    illumination: bool = False
+    background_sigma: float = 1 / 16
+
+    def __post_init__(self) -> None:
+        if self.fov_diameter is not None and not 256 <= self.fov_diameter <= 8192:
+            raise ConfigError(f"PreprocessConfig.fov_diameter={self.fov_diameter}: use 256..8192 or None")
+        if not 0.005 <= self.background_sigma <= 0.5:
+            raise ConfigError(f"PreprocessConfig.background_sigma={self.background_sigma}: use 0.005..0.5")
+
+    @property
+    def is_identity(self) -> bool:
+        """True when photographs are used as they are (the paper's pipeline)."""
+        return self.fov_diameter is None and not self.illumination
+
+
+@dataclass(frozen=True)
 class TilingConfig(_DictMixin):
     """Sliding-window tiling.
 
@@ -133,6 +164,8 @@ class InferenceConfig(_DictMixin):
         precision: ``auto`` picks bf16 where the hardware runs it fast, else fp32.
         channels_last: ``None`` = automatic (on with reduced precision).
         head: deep-supervision output used: ``"1"``..``"4"`` or ``"mean"`` of all four.
+        flip_tta: also run every tile mirrored left-right and average the two (test-time
+            augmentation; twice the network time).
     """
 
     tiling: TilingConfig = TilingConfig(tile_size=256, overlap=32, blending="smooth")
@@ -141,6 +174,7 @@ class InferenceConfig(_DictMixin):
     precision: Precision = "auto"
     channels_last: bool | None = None
     head: HeadChoice = "4"
+    flip_tta: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.tiling, dict):

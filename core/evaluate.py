@@ -5,7 +5,8 @@ Two protocols:
 - ``images`` (primary): whole photographs at their original resolution; every pixel of
   every image counts (an image without a lesion's mask is all negative for it).
 - ``tiles``: the paper's figures' protocol, reported separately: 64-px tiles of the FOV
-  crop, lesion-free tiles (by ground truth) dropped, each tile predicted on its own.
+  crop (at the model's working scale), lesion-free tiles (by ground truth) dropped, each
+  tile predicted on its own.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from core.io import read_image, write_json
 from core.lesions import LESIONS, TrainingClass
 from core.metrics import PRAccumulator
 from core.model import NUM_HEADS
+from core.preprocess import prepare, prepare_masks
 from core.training_data import TileCacheConfig, cut_tiles
 
 log = logging.getLogger(__name__)
@@ -129,11 +131,10 @@ def evaluate_tiles(
     rng = np.random.default_rng(0)
     for index, sample in enumerate(samples):
         image, masks = sample.load()
-        fov = detect_fov(image)
-        labels = build_label_map(fov.mask, masks)
-        tiles, maps = cut_tiles(
-            fov.crop(image), fov.crop(labels), fov.crop(fov.mask), TileCacheConfig(tile_size, tile_size), rng
-        )
+        prepared = prepare(image, detect_fov(image), loaded.meta.preprocess)
+        labels = build_label_map(prepared.mask, prepare_masks(masks, prepared))
+        tile_config = TileCacheConfig(tile_size, tile_size)
+        tiles, maps = cut_tiles(prepared.image, labels, prepared.mask, tile_config, rng)
         accs = {head: PRAccumulator() for head in HEADS}
         for start in range(0, len(tiles), 64):
             batch = tiles[start : start + 64]

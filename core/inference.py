@@ -22,6 +22,7 @@ from core.errors import LesionLensError
 from core.fov import FovCrop, detect_fov
 from core.lesions import LESIONS, Lesion, TrainingClass
 from core.model import UNetPlusPlus, fuse_batchnorm
+from core.preprocess import prepare, restore
 from core.tiling import Stitcher, TileGrid
 
 log = logging.getLogger(__name__)
@@ -220,19 +221,22 @@ class Predictor:
             batch = batch.contiguous(memory_format=torch.channels_last)
         head, _, extra = head.partition("+")
         with torch.inference_mode(), self._autocast():
-            if head == "all":
-                outputs = self.model(batch)
-                probs = torch.cat([o.float().softmax(dim=1)[:, _LESION_CHANNELS] for o in outputs], dim=1)
-            elif extra == "spread":  # the chosen head plus the four heads' disagreement
-                heads = torch.stack(
-                    [o.float().softmax(dim=1)[:, _LESION_CHANNELS] for o in self.model(batch)]
-                )
-                chosen = heads.mean(dim=0) if head == "mean" else heads[int(head) - 1]
-                spread = (heads.amax(dim=0) - heads.amin(dim=0)).amax(dim=1, keepdim=True)
-                probs = torch.cat([chosen, spread], dim=1)
-            else:
-                probs = self.model.predict(batch, head=head)[:, _LESION_CHANNELS]
+            probs = self._lesion_probs(batch, head, extra)
+            if self.config.flip_tta:
+                probs = (probs + self._lesion_probs(batch.flip(-1), head, extra).flip(-1)) / 2
         return probs.float().cpu().numpy()
+
+    def _lesion_probs(self, batch: torch.Tensor, head: str, extra: str) -> torch.Tensor:
+        """Normalised B x 3 x T x T batch -> B x C x T x T lesion probabilities (see :meth:`_forward`)."""
+        if head == "all":
+            outputs = self.model(batch)
+            return torch.cat([o.float().softmax(dim=1)[:, _LESION_CHANNELS] for o in outputs], dim=1)
+        if extra == "spread":  # the chosen head plus the four heads' disagreement
+            heads = torch.stack([o.float().softmax(dim=1)[:, _LESION_CHANNELS] for o in self.model(batch)])
+            chosen = heads.mean(dim=0) if head == "mean" else heads[int(head) - 1]
+            spread = (heads.amax(dim=0) - heads.amin(dim=0)).amax(dim=1, keepdim=True)
+            return torch.cat([chosen, spread], dim=1)
+        return self.model.predict(batch, head=head)[:, _LESION_CHANNELS].float()
 
     def _forward_adaptive(self, tiles: np.ndarray, head: str) -> np.ndarray:
         """:meth:`_forward`, splitting the batch after an out-of-memory error."""
@@ -310,15 +314,14 @@ class Predictor:
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"expected an H x W x 3 uint8 RGB image, got {image.shape} {image.dtype}")
         fov = fov or detect_fov(image)
-        cropped = fov.crop(image)
-        crop_mask = fov.crop(fov.mask)
+        prepared = prepare(image, fov, self.meta.preprocess)
         tiling = self.config.tiling
-        grid = TileGrid(cropped.shape[:2], tiling, crop_mask)
+        grid = TileGrid(prepared.shape, tiling, prepared.mask)
         channels = len(LESIONS) * 4 if head == "all" else len(LESIONS) + head.endswith("+spread")
-        stitcher = Stitcher(cropped.shape[:2], channels, tiling.tile_size, tiling.blending, tiling.overlap)
+        stitcher = Stitcher(prepared.shape, channels, tiling.tile_size, tiling.blending, tiling.overlap)
         done = 0
         yield InferenceProgress(done, len(grid))
-        for boxes, tiles in self._batches(grid, cropped):
+        for boxes, tiles in self._batches(grid, prepared.image):
             for box, prediction in zip(boxes, self._forward_adaptive(tiles, head), strict=True):
                 stitcher.add(box, prediction)
             done += len(boxes)
@@ -330,8 +333,8 @@ class Predictor:
             np.multiply(scaled, 255.0, out=scaled)
             np.add(scaled, 0.5, out=scaled)
             np.clip(scaled, 0, 255, out=scaled)
-            levels[channel] = scaled.astype(np.uint8) * crop_mask
-        return fov.uncrop_channels_first(levels), fov, len(grid)
+            levels[channel] = scaled.astype(np.uint8) * prepared.mask
+        return restore(levels, prepared), fov, len(grid)
 
     def predict(
         self,

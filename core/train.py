@@ -39,7 +39,7 @@ from core.datasets import Sample
 from core.errors import CheckpointError, LesionLensError
 from core.inference import Predictor, resolve_device
 from core.io import atomic_path, write_json
-from core.lesions import LESIONS, NUM_CLASSES
+from core.lesions import LESIONS, NUM_CLASSES, TrainingClass
 from core.metrics import PRAccumulator
 from core.model import NUM_HEADS, UNetPlusPlus, load_vgg16_bn_encoder
 from core.training_data import (
@@ -74,8 +74,12 @@ class TrainConfig:
     seed: int = 0
     encoder_weights: str | None = None
     device: str = "auto"
+    loss: str = "ce"
+    preset: str = ""
 
     def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss {self.loss!r}: use one of {', '.join(LOSSES)}")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError(f"epochs {self.epochs} and batch size {self.batch_size} must be >= 1")
         if self.class_weights is not None and len(self.class_weights) != NUM_CLASSES:
@@ -112,13 +116,39 @@ class EpochRecord:
         return out
 
 
+LOSSES = ("ce", "ce+dice")
+_LESION_CLASSES = [int(TrainingClass.for_lesion(lesion)) for lesion in LESIONS]
+
+
+def soft_dice_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """1 - mean soft Dice of the four lesion classes, pooled over the batch.
+
+    Args:
+        logits: B x C x T x T (C = 6 classes).
+        target: B x T x T int64 class indices.
+    """
+    probs = logits.float().softmax(dim=1)[:, _LESION_CLASSES]
+    truth = torch.stack([target == c for c in _LESION_CLASSES], dim=1).float()
+    intersection = (probs * truth).sum(dim=(0, 2, 3))
+    total = probs.sum(dim=(0, 2, 3)) + truth.sum(dim=(0, 2, 3))
+    return 1.0 - ((2 * intersection + 1.0) / (total + 1.0)).mean()
+
+
 def deep_supervision_loss(
-    outputs: list[torch.Tensor], target: torch.Tensor, weight: torch.Tensor | None = None
+    outputs: list[torch.Tensor],
+    target: torch.Tensor,
+    weight: torch.Tensor | None = None,
+    loss: str = "ce",
 ) -> torch.Tensor:
-    """Mean over the four heads of the multi-class cross-entropy (METHOD.md step 6)."""
-    return torch.stack(
-        [nn.functional.cross_entropy(o.float(), target, weight=weight) for o in outputs]
-    ).mean()
+    """Mean over the four heads of the multi-class cross-entropy (METHOD.md step 6),
+    plus the lesions' soft Dice when ``loss == "ce+dice"``."""
+    per_head = []
+    for output in outputs:
+        value = nn.functional.cross_entropy(output.float(), target, weight=weight)
+        if loss == "ce+dice":
+            value = value + soft_dice_loss(output, target)
+        per_head.append(value)
+    return torch.stack(per_head).mean()
 
 
 def _distributed() -> tuple[int, int]:
@@ -158,13 +188,14 @@ def _tile_loss(
     weight: torch.Tensor | None,
     device: torch.device,
     dtype: torch.dtype,
+    loss_name: str = "ce",
 ) -> float:
     total, count = 0.0, 0
     model.eval()
     with torch.no_grad(), torch.autocast(device.type, dtype=dtype, enabled=dtype != torch.float32):
         for images, labels in loader:
             images = _normalise(images.to(device))
-            loss = deep_supervision_loss(model(images), labels.to(device), weight)
+            loss = deep_supervision_loss(model(images), labels.to(device), weight, loss_name)
             total += loss.item() * len(labels)
             count += len(labels)
     return total / max(1, count)
@@ -218,6 +249,7 @@ class Trainer:
             name=f"unetpp-vgg16bn-w{self.config.width:g}-t{self.config.tiles.tile_size}",
             model=ModelConfig(width=self.config.width),
             train_tile_size=self.config.tiles.tile_size,
+            preprocess=self.config.tiles.preprocess,
             trained=True,
             training_data=self.data_note,
             metrics={"validation": best, "epochs_done": len(records)},
@@ -232,9 +264,10 @@ class Trainer:
                 log.info("tile cache: %d/%d %s", i, n, s.stem)
 
             TileCache.build(self.train_samples, tiles_dir / "train", self.config.tiles, report)
-            TileCache.build(
-                self.val_samples, tiles_dir / "val", replace(self.config.tiles, keep_empty_fraction=0.0)
+            lesion_tiles_only = replace(
+                self.config.tiles, keep_empty_fraction=0.0, edge_negatives=False, bright_negatives=0.0
             )
+            TileCache.build(self.val_samples, tiles_dir / "val", lesion_tiles_only)
         _barrier()
         return TileCache(tiles_dir / "train"), TileCache(tiles_dir / "val")
 
@@ -299,7 +332,7 @@ class Trainer:
             )
             record = EpochRecord(epoch + 1, train_loss, float("nan"), scheduler.get_last_lr()[0], 0.0)
             if self.rank == 0:
-                record.val_loss = _tile_loss(model, val_loader, weight, self.device, self.dtype)
+                record.val_loss = _tile_loss(model, val_loader, weight, self.device, self.dtype, config.loss)
                 if (epoch + 1) % config.val_every == 0 or epoch + 1 == config.epochs:
                     best = self._validate(model, record, best, records)
                 record.seconds = time.perf_counter() - started
@@ -343,7 +376,7 @@ class Trainer:
             images, labels = _normalise(images.to(self.device)), labels.to(self.device)
             with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32):
                 outputs = model(images)
-            loss = deep_supervision_loss(outputs, labels, weight)
+            loss = deep_supervision_loss(outputs, labels, weight, self.config.loss)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
@@ -376,6 +409,7 @@ class Trainer:
                 "head": head,
                 "aupr": scores,
                 "per_head_aupr": record.val_aupr,
+                "images": [sample.stem for sample in self.val_samples],
                 "best_f1_thresholds": {
                     code: summary[code]["best_threshold"] for code in summary if code != "mean"
                 },
@@ -383,6 +417,7 @@ class Trainer:
             meta = replace(
                 self._meta([*records, record], best),
                 default_thresholds={c: float(t) for c, t in best["best_f1_thresholds"].items()},
+                default_head=head,
             )
             save_checkpoint(self.run_dir / "best.safetensors", model, meta)
             log.info("new best: mAUPR %.4f (head %s, epoch %d)", scores["mAUPR"], head, record.epoch)

@@ -15,20 +15,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
+from torch.nn import functional as nn_functional
 
 import core
-from core.config import TilingConfig
+from core.config import PreprocessConfig, TilingConfig
 from core.datasets import Sample, build_label_map
 from core.fov import detect_fov
 from core.io import write_json
 from core.lesions import LESIONS, TrainingClass
+from core.preprocess import prepare, prepare_masks
 from core.tiling import TileGrid
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -38,14 +41,22 @@ class TileCacheConfig:
     Attributes:
         tile_size: tile side (multiple of 32; the paper's best is 64).
         stride: step between tiles; ``tile_size`` = no overlap.
-        keep_empty_fraction: fraction of lesion-free tiles kept (the paper: 0).
+        keep_empty_fraction: fraction of lesion-free tiles kept at random (the paper: 0).
+        edge_negatives: also keep every lesion-free tile that crosses the field-of-view
+            edge (hard negatives for the rim, where unseen tissue was flagged as lesions).
+        bright_negatives: also keep this fraction of each photograph's lesion-free tiles,
+            the brightest ones (optic disc, light reflexes: hard negatives for exudates).
         seed: which lesion-free tiles are kept.
+        preprocess: field-of-view scale and illumination normalisation (as at inference).
     """
 
     tile_size: int = 64
     stride: int = 64
     keep_empty_fraction: float = 0.0
+    edge_negatives: bool = False
+    bright_negatives: float = 0.0
     seed: int = 0
+    preprocess: PreprocessConfig = PreprocessConfig()
 
     def __post_init__(self) -> None:
         TilingConfig(tile_size=self.tile_size, overlap=max(0, self.tile_size - self.stride))
@@ -53,6 +64,8 @@ class TileCacheConfig:
             raise ValueError(f"stride {self.stride}: use 1..tile size {self.tile_size}")
         if not 0.0 <= self.keep_empty_fraction <= 1.0:
             raise ValueError(f"keep_empty_fraction {self.keep_empty_fraction}: use 0..1")
+        if not 0.0 <= self.bright_negatives <= 1.0:
+            raise ValueError(f"bright_negatives {self.bright_negatives}: use 0..1")
 
 
 def cut_tiles(
@@ -77,18 +90,30 @@ def cut_tiles(
     """
     tiling = TilingConfig(tile_size=config.tile_size, overlap=config.tile_size - config.stride)
     grid = TileGrid(labels.shape, tiling, fov_mask)
-    images, maps = [], []
     first_lesion = int(TrainingClass.MA)
+    keep: list[bool] = []
+    brightness: list[float] = []
     for box in grid:
         label_tile = grid.extract(labels, box)
-        if label_tile.max() < first_lesion and rng.random() >= config.keep_empty_fraction:
-            continue
-        images.append(grid.extract(image, box))
-        maps.append(label_tile)
+        has_lesion = bool(label_tile.max() >= first_lesion)
+        inside = float(grid.extract(fov_mask, box).mean())
+        is_edge = config.edge_negatives and 0.02 < inside < 0.98
+        keep.append(has_lesion or is_edge or rng.random() < config.keep_empty_fraction)
+        # brightness of a lesion-free tile: 99th percentile of green, the channel where the
+        # optic disc and reflexes stand out; lesion tiles never compete (-1)
+        tile_green = grid.extract(image, box)[..., 1]
+        brightness.append(-1.0 if has_lesion else float(np.percentile(tile_green, 99)))
+    if config.bright_negatives > 0:
+        empty = [i for i, value in enumerate(brightness) if value >= 0]
+        count = round(config.bright_negatives * len(empty))
+        for index in sorted(empty, key=lambda i: brightness[i], reverse=True)[:count]:
+            keep[index] = True
+    boxes = [box for box, kept in zip(grid, keep, strict=True) if kept]
     size = config.tile_size
-    if not images:
+    if not boxes:
         return np.zeros((0, size, size, 3), np.uint8), np.zeros((0, size, size), np.uint8)
-    return np.stack(images), np.stack(maps)
+    tiles = np.stack([grid.extract(image, b) for b in boxes])
+    return tiles, np.stack([grid.extract(labels, b) for b in boxes])
 
 
 def _key(samples: Sequence[Sample], config: TileCacheConfig) -> str:
@@ -143,9 +168,9 @@ class TileCache:
         with open(folder / "images.u8", "wb") as image_file, open(folder / "labels.u8", "wb") as label_file:
             for index, sample in enumerate(samples):
                 image, masks = sample.load()
-                fov = detect_fov(image)
-                labels = build_label_map(fov.mask, masks)
-                tiles, maps = cut_tiles(fov.crop(image), fov.crop(labels), fov.crop(fov.mask), config, rng)
+                prepared = prepare(image, detect_fov(image), config.preprocess)
+                labels = build_label_map(prepared.mask, prepare_masks(masks, prepared))
+                tiles, maps = cut_tiles(prepared.image, labels, prepared.mask, config, rng)
                 image_file.write(tiles.tobytes())
                 label_file.write(maps.tobytes())
                 count += len(tiles)
@@ -175,15 +200,89 @@ class TileCache:
 class AugmentConfig:
     """Augmentations that suit fundus tiles (no anatomy-breaking warps).
 
+    Geometric: dihedral flips / rotations and a random zoom (``scale``). Photometric, for
+    camera variation: colour temperature (red / blue gains), gamma, brightness, contrast,
+    saturation, Gaussian blur (a softer lens or a smaller sensor) and JPEG recompression.
+
     Attributes:
         dihedral: random flips and 90-degree rotations.
         brightness, contrast, saturation: maximum relative jitter (0 = off).
+        scale: maximum relative zoom, e.g. 0.15 = 0.87x..1.15x (0 = off).
+        gamma: maximum |log gamma|, e.g. 0.3 = gamma 0.74..1.35 (0 = off).
+        colour_temperature: maximum relative shift of red against blue (0 = off).
+        blur: maximum Gaussian sigma in pixels, on half the tiles (0 = off).
+        jpeg_quality: lowest JPEG quality, on half the tiles (0 = off).
     """
 
     dihedral: bool = True
     brightness: float = 0.1
     contrast: float = 0.1
     saturation: float = 0.1
+    scale: float = 0.0
+    gamma: float = 0.0
+    colour_temperature: float = 0.0
+    blur: float = 0.0
+    jpeg_quality: int = 0
+
+
+def _uniform(batch: int, low: float, high: float, generator: torch.Generator) -> torch.Tensor:
+    return low + torch.rand(batch, generator=generator) * (high - low)
+
+
+def _dihedral(
+    images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    transform = torch.randint(0, 8, (images.shape[0],), generator=generator)
+    images, labels = images.clone(), labels.clone()
+    for k in range(8):
+        chosen = transform == k
+        if not chosen.any():
+            continue
+        img, lab = images[chosen], labels[chosen]
+        if k >= 4:
+            img, lab = img.flip(-1), lab.flip(-1)
+        images[chosen] = torch.rot90(img, k % 4, dims=(-2, -1))
+        labels[chosen] = torch.rot90(lab, k % 4, dims=(-2, -1))
+    return images, labels
+
+
+def _zoom(
+    images: torch.Tensor, labels: torch.Tensor, amount: float, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Zoom each tile about its centre by a factor in [1/(1+amount), 1+amount] (reflected edges)."""
+    batch = images.shape[0]
+    zoom = torch.exp(_uniform(batch, -np.log1p(amount), np.log1p(amount), generator))
+    theta = torch.zeros(batch, 2, 3)
+    theta[:, 0, 0] = theta[:, 1, 1] = 1.0 / zoom
+    grid = nn_functional.affine_grid(theta, list(images.shape), align_corners=False)
+    images = nn_functional.grid_sample(images, grid, "bilinear", "reflection", align_corners=False)
+    sampled = nn_functional.grid_sample(
+        labels[:, None].float(), grid, "nearest", "reflection", align_corners=False
+    )
+    return images, sampled[:, 0].round().long()
+
+
+def _gaussian_blur(image: torch.Tensor, sigma: float) -> torch.Tensor:
+    """3 x T x T image blurred with a separable Gaussian (reflected edges)."""
+    radius = max(1, int(np.ceil(2 * sigma)))
+    offsets = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    kernel = torch.exp(-(offsets**2) / (2 * sigma**2))
+    kernel = kernel / kernel.sum()
+    padded = nn_functional.pad(image[None], (radius, radius, radius, radius), mode="reflect")
+    horizontal = kernel.view(1, 1, 1, -1).repeat(3, 1, 1, 1)
+    vertical = kernel.view(1, 1, -1, 1).repeat(3, 1, 1, 1)
+    out = nn_functional.conv2d(padded, horizontal, groups=3)
+    return nn_functional.conv2d(out, vertical, groups=3)[0]
+
+
+def _jpeg(image: torch.Tensor, quality: int) -> torch.Tensor:
+    """3 x T x T image in 0..1 through a JPEG encode / decode at ``quality``."""
+    pixels = (image.permute(1, 2, 0).numpy()[..., ::-1] * 255.0 + 0.5).clip(0, 255).astype(np.uint8)
+    ok, encoded = cv2.imencode(".jpg", np.ascontiguousarray(pixels), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        return image
+    decoded = cv2.imdecode(encoded, cv2.IMREAD_COLOR)[..., ::-1]
+    return torch.from_numpy(np.ascontiguousarray(decoded)).permute(2, 0, 1).float() / 255.0
 
 
 def augment_batch(
@@ -202,21 +301,19 @@ def augment_batch(
     """
     batch = images.shape[0]
     if config.dihedral:
-        transform = torch.randint(0, 8, (batch,), generator=generator)
-        images, labels = images.clone(), labels.clone()
-        for k in range(8):
-            chosen = transform == k
-            if not chosen.any():
-                continue
-            img, lab = images[chosen], labels[chosen]
-            if k >= 4:
-                img, lab = img.flip(-1), lab.flip(-1)
-            images[chosen] = torch.rot90(img, k % 4, dims=(-2, -1))
-            labels[chosen] = torch.rot90(lab, k % 4, dims=(-2, -1))
+        images, labels = _dihedral(images, labels, generator)
+    if config.scale:
+        images, labels = _zoom(images, labels, config.scale, generator)
 
     def factor(amount: float) -> torch.Tensor:
         return 1.0 + (torch.rand(batch, 1, 1, 1, generator=generator) * 2 - 1) * amount
 
+    if config.colour_temperature:
+        shift = factor(config.colour_temperature)
+        images = torch.cat([images[:, :1] * shift, images[:, 1:2], images[:, 2:] / shift], dim=1)
+    if config.gamma:
+        gamma = torch.exp(_uniform(batch, -config.gamma, config.gamma, generator)).view(batch, 1, 1, 1)
+        images = images.clamp(0.0, 1.0) ** gamma
     if config.brightness:
         images = images * factor(config.brightness)
     if config.contrast:
@@ -225,6 +322,17 @@ def augment_batch(
     if config.saturation:
         grey = images.mean(dim=1, keepdim=True)
         images = (images - grey) * factor(config.saturation) + grey
+    images = images.clamp(0.0, 1.0)
+    if config.blur:
+        sigmas = _uniform(batch, 0.3, config.blur, generator)
+        chosen = torch.rand(batch, generator=generator) < 0.5
+        pairs = zip(images, sigmas, chosen, strict=True)
+        images = torch.stack([_gaussian_blur(img, float(s)) if c else img for img, s, c in pairs])
+    if config.jpeg_quality:
+        qualities = torch.randint(config.jpeg_quality, 96, (batch,), generator=generator)
+        chosen = torch.rand(batch, generator=generator) < 0.5
+        pairs = zip(images, qualities, chosen, strict=True)
+        images = torch.stack([_jpeg(img, int(q)) if c else img for img, q, c in pairs])
     return images.clamp(0.0, 1.0), labels
 
 

@@ -221,3 +221,35 @@ def test_spread_is_the_heads_disagreement(tiny_model, tiny_loaded, small_fundus)
     np.testing.assert_array_equal(both.probs, predictor.predict(small_fundus.image).probs)
     assert both.spread is not None and both.spread.shape == both.probs.shape[1:]
     assert both.spread.any() and not both.spread[~both.fov.mask].any()
+
+
+def test_flip_tta_averages_the_mirrored_prediction(tiny_loaded) -> None:
+    rng = np.random.default_rng(3)
+    tiles = rng.integers(0, 255, (2, 64, 64, 3), dtype=np.uint8)
+    tiling = TilingConfig(64, 16)
+    plain = Predictor.from_loaded(tiny_loaded, InferenceConfig(tiling=tiling, device="cpu", precision="fp32"))
+    tta = Predictor.from_loaded(
+        tiny_loaded, InferenceConfig(tiling=tiling, device="cpu", precision="fp32", flip_tta=True)
+    )
+    direct = plain.predict_tiles(tiles)
+    mirrored = plain.predict_tiles(np.ascontiguousarray(tiles[:, :, ::-1]))[..., ::-1]
+    np.testing.assert_allclose(tta.predict_tiles(tiles), (direct + mirrored) / 2, atol=1e-5)
+    assert not np.allclose(direct, mirrored, atol=1e-3)  # the mirror is a different view
+
+
+def test_model_preprocessing_is_applied_and_maps_keep_the_photograph_size(tiny_model) -> None:
+    from dataclasses import replace
+
+    from core.checkpoint import CheckpointMeta
+    from core.config import PreprocessConfig
+    from core.synthetic import synth_fundus
+
+    fundus = synth_fundus(480, 720, seed=2)
+    meta = CheckpointMeta(name="t", model=tiny_model.config)
+    scaled = replace(meta, preprocess=PreprocessConfig(fov_diameter=256, illumination=True))
+    config = InferenceConfig(tiling=TilingConfig(64, 16), device="cpu", precision="fp32")
+    native = Predictor(tiny_model, meta, config).predict(fundus.image)
+    small = Predictor(tiny_model, scaled, config).predict(fundus.image)
+    assert small.probs.shape == native.probs.shape == (4, 480, 720)
+    assert small.tiles_run < native.tiles_run  # the field of view was shrunk to 256 px
+    assert (small.probs[:, ~small.fov.mask] == 0).all()

@@ -10,10 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from PIL import Image
 
 from core.checkpoint import load_checkpoint
 from core.cli import main
+from core.lesions import TrainingClass
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,6 +38,8 @@ def _train_args(data: Path, out: Path, epochs: int) -> list[str]:
         str(data),
         "--out",
         str(out),
+        "--preset",
+        "paper",
         "--width",
         "0.125",
         "--tile",
@@ -181,3 +185,52 @@ def test_distributed_training_with_two_processes(synthetic_data: Path, tmp_path:
     rows = list(csv.DictReader((run / "log.csv").open()))
     assert [int(r["epoch"]) for r in rows] == [1, 2]
     assert load_checkpoint(run / "best.safetensors").meta.trained
+
+
+def test_soft_dice_is_low_for_a_perfect_prediction_and_high_for_a_wrong_one() -> None:
+    from core.train import deep_supervision_loss, soft_dice_loss
+
+    target = torch.ones(2, 16, 16, dtype=torch.long)
+    target[:, 4:8, 4:8] = int(TrainingClass.HE)
+    perfect = torch.nn.functional.one_hot(target, 6).permute(0, 3, 1, 2).float() * 20
+    wrong = torch.nn.functional.one_hot(torch.ones_like(target), 6).permute(0, 3, 1, 2).float() * 20
+    assert soft_dice_loss(perfect, target) < 0.05  # absent lesions predicted absent count as perfect
+    assert soft_dice_loss(wrong, target) > soft_dice_loss(perfect, target) + 0.2
+    ce = deep_supervision_loss([wrong] * 4, target, loss="ce")
+    both = deep_supervision_loss([wrong] * 4, target, loss="ce+dice")
+    assert both > ce
+
+
+@pytest.mark.slow
+def test_robust_preset_trains_and_its_model_repeats_the_preprocessing(
+    synthetic_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = tmp_path / "robust"
+    args = _train_args(synthetic_data, run, epochs=1)
+    args[args.index("paper")] = "robust"
+    args += ["--fov-diameter", "256", "--tile", "64", "--stride", "64", "--max-steps", "3"]
+    assert main(args) == 0
+    best = load_checkpoint(run / "best.safetensors")
+    assert best.meta.preprocess.fov_diameter == 256 and best.meta.preprocess.illumination
+    assert (
+        best.meta.metrics["validation"]["images"]
+        == json.loads((run / "config.json").read_text())["val_images"]
+    )
+    assert best.meta.default_head == best.meta.metrics["validation"]["head"]
+    cache = json.loads((run / "tiles" / "train" / "cache.json").read_text())
+    assert cache["config"]["edge_negatives"] and cache["config"]["preprocess"]["fov_diameter"] == 256
+
+    import core.robustness
+
+    # scikit-image's healthy eye is replaced by a small synthetic fundus (speed)
+    from core.synthetic import synth_fundus
+
+    monkeypatch.setattr(core.robustness, "healthy_eye_image", lambda: synth_fundus(300, 300, seed=1).image)
+    out = tmp_path / "checks"
+    common = ["--log-level", "WARNING", "check", "--model", str(run / "best.safetensors")]
+    assert main([*common, "--data", str(synthetic_data), "--val-of", str(run), "--out", str(out)]) == 0
+    result = json.loads((out / "checks.json").read_text())
+    assert set(result["original"]) == {"1", "2", "3", "4", "mean"}
+    assert 0 <= result["simulated_camera"][result["head"]]["mAUPR"] <= 1
+    assert 0 <= result["border_false_alarms"]["any"] <= 1 and 0 <= result["healthy_eye"]["any"] <= 1
+    assert "Simulated camera / original" in (out / "checks.md").read_text()

@@ -72,3 +72,47 @@ def test_collate_scales_and_orders_channels(rng: np.random.Generator) -> None:
     images, labels = collate_tiles([(tile, np.full((64, 64), 2, np.uint8))] * 2)
     assert images.shape == (2, 3, 64, 64) and labels.dtype == torch.long
     assert images[0, 1, 5, 7].item() == pytest.approx(tile[5, 7, 1] / 255)
+
+
+def test_hard_negatives_keep_edge_and_bright_lesion_free_tiles(rng: np.random.Generator) -> None:
+    image = np.full((256, 256, 3), 80, np.uint8)
+    image[64:128, 128:192] = 250  # a bright lesion-free tile (an optic disc)
+    labels = np.ones((256, 256), np.uint8)
+    fov = np.zeros((256, 256), bool)
+    fov[:, :200] = True  # the edge runs through the 4th column of tiles
+    labels[~fov] = int(TrainingClass.BACKGROUND)
+    labels[10, 10] = int(TrainingClass.EX)
+    only_lesions, _ = cut_tiles(image, labels, fov, TileCacheConfig(64, 64), rng)
+    assert len(only_lesions) == 1
+    edge, edge_maps = cut_tiles(image, labels, fov, TileCacheConfig(64, 64, edge_negatives=True), rng)
+    assert len(edge) == 1 + 4  # the lesion tile and the four tiles the edge crosses
+    assert (edge_maps == int(TrainingClass.BACKGROUND)).any()
+    bright, _ = cut_tiles(image, labels, fov, TileCacheConfig(64, 64, bright_negatives=0.07), rng)
+    assert len(bright) == 2  # 7 % of 15 lesion-free tiles: the brightest one
+    assert bright[1].min() == 250
+
+
+def test_camera_augmentations_keep_labels_and_range() -> None:
+    generator = torch.Generator().manual_seed(1)
+    labels = torch.zeros(8, 64, 64, dtype=torch.long)
+    labels[:, 20:40, 20:40] = int(TrainingClass.HE)
+    images = torch.rand(8, 3, 64, 64, generator=generator)
+    config = AugmentConfig(
+        dihedral=False, scale=0.0, gamma=0.3, colour_temperature=0.1, blur=1.2, jpeg_quality=40
+    )
+    out_images, out_labels = augment_batch(images, labels, config, generator)
+    assert torch.equal(out_labels, labels)  # photometric changes never move labels
+    assert out_images.min() >= 0 and out_images.max() <= 1 and not torch.allclose(out_images, images)
+
+
+def test_zoom_moves_labels_with_pixels() -> None:
+    generator = torch.Generator().manual_seed(2)
+    labels = torch.zeros(8, 64, 64, dtype=torch.long)
+    labels[:, 24:40, 24:40] = 3
+    images = (labels.float() / 5.0).unsqueeze(1).repeat(1, 3, 1, 1)
+    config = AugmentConfig(dihedral=False, brightness=0, contrast=0, saturation=0, scale=0.3)
+    out_images, out_labels = augment_batch(images, labels, config, generator)
+    agreement = ((out_images[:, 0] * 5).round().long() == out_labels).float().mean()
+    assert agreement > 0.97  # only pixels on the square's edge may differ (bilinear vs nearest)
+    areas = {int((lab == 3).sum()) for lab in out_labels}
+    assert len(areas) > 2  # several zoom factors used

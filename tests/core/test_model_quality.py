@@ -1,0 +1,65 @@
+"""Quality gate of the shipped model: no change may silently make its predictions worse.
+
+Scores the built-in model on the validation photographs its model file names (IDRiD, whole
+images, every pixel pooled, the model's default head) and fails when the mAUPR falls more
+than 0.01 below the figure on its model card. Runs where ``../shared/data/IDRiD`` exists.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.checkpoint import load_checkpoint
+from core.config import InferenceConfig, TilingConfig
+from core.datasets import discover
+from core.inference import Predictor
+from core.lesions import LESIONS
+from core.metrics import PRAccumulator
+from core.paths import default_model_path
+from tests.conftest import IDRID_ROOT
+
+TOLERANCE = 0.01
+
+
+@pytest.mark.idrid
+@pytest.mark.slow
+def test_shipped_model_keeps_its_validation_maupr() -> None:
+    if not IDRID_ROOT.is_dir():
+        pytest.skip("IDRiD data not available")
+    loaded = load_checkpoint(default_model_path())
+    validation = loaded.meta.metrics["validation"]
+    stems = set(validation["images"])
+    samples = [s for s in discover(IDRID_ROOT).samples if s.stem in stems]
+    assert len(samples) == len(stems) == 14
+    config = InferenceConfig(
+        tiling=TilingConfig(256, 32, "smooth"), device="cpu", head=loaded.meta.default_head
+    )
+    predictor = Predictor.from_loaded(loaded, config)
+    pooled = PRAccumulator()
+    for sample in samples:
+        image, masks = sample.load()
+        pooled.add(predictor.predict(image).probs, masks)
+    per_lesion = {lesion.code: pooled.aupr(lesion) for lesion in LESIONS}
+    measured = float(np.mean(list(per_lesion.values())))
+    recorded = float(validation["mAUPR"])
+    assert measured >= recorded - TOLERANCE, (
+        f"validation mAUPR {measured:.4f} ({per_lesion}) fell below the model card's "
+        f"{recorded:.4f} - {TOLERANCE}"
+    )
+
+
+@pytest.mark.slow
+def test_shipped_model_leaves_a_healthy_eye_clear() -> None:
+    pytest.importorskip("skimage")
+    from core.robustness import flagged_share, healthy_eye_image
+
+    loaded = load_checkpoint(default_model_path())
+    config = InferenceConfig(
+        tiling=TilingConfig(256, 32, "smooth"), device="cpu", head=loaded.meta.default_head
+    )
+    share = flagged_share(
+        Predictor.from_loaded(loaded, config), healthy_eye_image(), loaded.meta.thresholds()
+    )
+    recorded = loaded.meta.metrics["checks"]["healthy_eye"]["any"]
+    assert share["any"] <= max(0.001, recorded + 0.0005), share
