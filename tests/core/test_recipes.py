@@ -18,13 +18,14 @@ def test_robust_preset_is_the_default_and_differs_from_the_paper() -> None:
     robust = PRESETS[DEFAULT_PRESET]
     assert DEFAULT_PRESET == "robust"
     assert robust.tiles.preprocess.fov_diameter and robust.tiles.preprocess.illumination
-    assert robust.tiles.edge_negatives and robust.loss == "ce+dice" and robust.augment.jpeg_quality
+    assert robust.tiles.edge_negatives and robust.loss == "ce+dice" and robust.tiles.bright_negatives > 0
 
 
 def test_overrides_replace_single_values_and_keep_the_rest() -> None:
-    config = build_config("robust", {"epochs": 3, "lr": None}, {"tile_size": 64})
+    config = build_config("robust", {"epochs": 3, "lr": None}, {"tile_size": 64, "stride": 32})
     assert config.epochs == 3 and config.lr == PRESETS["robust"].lr
-    assert config.tiles.tile_size == 64 and config.tiles.stride == 64
+    assert config.tiles.tile_size == 64 and config.tiles.stride == 32
+    assert build_config("robust", {}, {"tile_size": 128}).tiles.stride == 128
     assert config.tiles.edge_negatives
     with pytest.raises(ValueError, match="preset"):
         build_config("nope", {}, {})
