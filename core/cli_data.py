@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from core.augment import AugmentConfig
 from core.checkpoint import load_checkpoint
 from core.config import InferenceConfig, PreprocessConfig, TilingConfig
 from core.datasets import LAYOUTS, DatasetIndex, Sample, check, discover
@@ -24,7 +25,6 @@ from core.evaluate import (
     format_table,
     write_report,
 )
-from core.training_data import AugmentConfig
 
 if TYPE_CHECKING:
     from core.train import TrainConfig

@@ -19,9 +19,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from core.augment import AugmentConfig
 from core.config import PreprocessConfig
 from core.train import TrainConfig
-from core.training_data import AugmentConfig, TileCacheConfig
+from core.training_data import TileCacheConfig
 
 CAMERA_AUGMENT = AugmentConfig(
     dihedral=True,

@@ -33,23 +33,18 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, RandomSampler, SequentialSampler
 
+from core.augment import AugmentConfig, augment_batch
 from core.checkpoint import IMAGENET_MEAN, IMAGENET_STD, CheckpointMeta, save_checkpoint
 from core.config import InferenceConfig, ModelConfig, TilingConfig
 from core.datasets import Sample
 from core.errors import CheckpointError, LesionLensError
 from core.inference import Predictor, resolve_device
 from core.io import atomic_path, write_json
-from core.lesions import LESIONS, NUM_CLASSES, TrainingClass
+from core.lesions import LESIONS, NUM_CLASSES
+from core.losses import LOSSES, deep_supervision_loss
 from core.metrics import PRAccumulator
 from core.model import NUM_HEADS, UNetPlusPlus, load_vgg16_bn_encoder
-from core.training_data import (
-    AugmentConfig,
-    TileCache,
-    TileCacheConfig,
-    TileDataset,
-    augment_batch,
-    collate_tiles,
-)
+from core.training_data import TileCache, TileCacheConfig, TileDataset, collate_tiles
 
 log = logging.getLogger(__name__)
 
@@ -114,41 +109,6 @@ class EpochRecord:
             for code, value in scores.items():
                 out[f"h{head}_{code}"] = round(value, 4)
         return out
-
-
-LOSSES = ("ce", "ce+dice")
-_LESION_CLASSES = [int(TrainingClass.for_lesion(lesion)) for lesion in LESIONS]
-
-
-def soft_dice_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """1 - mean soft Dice of the four lesion classes, pooled over the batch.
-
-    Args:
-        logits: B x C x T x T (C = 6 classes).
-        target: B x T x T int64 class indices.
-    """
-    probs = logits.float().softmax(dim=1)[:, _LESION_CLASSES]
-    truth = torch.stack([target == c for c in _LESION_CLASSES], dim=1).float()
-    intersection = (probs * truth).sum(dim=(0, 2, 3))
-    total = probs.sum(dim=(0, 2, 3)) + truth.sum(dim=(0, 2, 3))
-    return 1.0 - ((2 * intersection + 1.0) / (total + 1.0)).mean()
-
-
-def deep_supervision_loss(
-    outputs: list[torch.Tensor],
-    target: torch.Tensor,
-    weight: torch.Tensor | None = None,
-    loss: str = "ce",
-) -> torch.Tensor:
-    """Mean over the four heads of the multi-class cross-entropy (METHOD.md step 6),
-    plus the lesions' soft Dice when ``loss == "ce+dice"``."""
-    per_head = []
-    for output in outputs:
-        value = nn.functional.cross_entropy(output.float(), target, weight=weight)
-        if loss == "ce+dice":
-            value = value + soft_dice_loss(output, target)
-        per_head.append(value)
-    return torch.stack(per_head).mean()
 
 
 def _distributed() -> tuple[int, int]:
