@@ -8,7 +8,7 @@ from pathlib import Path
 
 from core.io import list_images
 
-DEFAULT_MODEL_NAME = "lesionlens-idrid-w025.safetensors"
+DEFAULT_MODEL_NAME = "lesionlens-idrid-w025-robust.safetensors"
 
 
 def resources_dir() -> Path:
