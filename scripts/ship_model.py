@@ -59,6 +59,30 @@ def _recipe_rows(train: dict) -> list[str]:
     ]
 
 
+def _comparison(before: dict, after: dict) -> list[str]:
+    """Rows "previous model -> this model" for the checks (same photographs, same protocol)."""
+
+    def row(result: dict) -> list[str]:
+        head = result["head"]
+        original, camera = result["original"][head]["mAUPR"], result["simulated_camera"][head]["mAUPR"]
+        return [
+            f"{original:.4f}",
+            f"{camera:.4f} ({camera / max(1e-9, original):.2f}x)",
+            f"{result['border_false_alarms']['any']:.2%} (HE {result['border_false_alarms']['HE']:.2%})",
+            f"{result['healthy_eye']['any']:.2%}",
+        ]
+
+    names = ["validation mAUPR", "simulated camera mAUPR", "FOV-border false alarms", "healthy eye flagged"]
+    lines = [
+        f"Against the previous built-in model ({before['model']['name']}, the paper's recipe), same checks:",
+        "",
+        "| | previous | this model |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {n} | {b} | {a} |" for n, b, a in zip(names, row(before), row(after), strict=True)]
+    return [*lines, ""]
+
+
 def _card(
     name: str,
     loaded,  # type: ignore[no-untyped-def]
@@ -67,6 +91,7 @@ def _card(
     rows: list[dict],
     evaluation: dict,
     checks: dict | None,
+    before: dict | None,
     head: str,
     hardware: str,
 ) -> str:
@@ -120,10 +145,14 @@ def _card(
         "",
         format_checks(checks) if checks else "(not run yet)",
         "",
+        *(_comparison(before, checks) if before and checks else []),
         "The paper (METHOD.md) reports IDRiD test-split AUPR EX 0.887, HE 0.702, MA 0.664, SE 0.765, "
         "mAUPR 0.755 for width 1.0 trained on a GPU (most likely on tiles). This model is the slim width "
         "trained on 2 CPU cores and scored on 14 held-out training-split images, whole images (the "
         "official test split is not available to us).",
+        "",
+        "Not measured here: the official IDRiD test split and other datasets (not available to us); a GPU "
+        "width-1.0 model (no GPU was lent). Commands that reproduce this model: docs/training/README.md.",
         "",
         "## Licence and attribution",
         "",
@@ -145,6 +174,7 @@ def main() -> None:
         help="checks.json of 'lesionlens check' on the shipped file (ship, check, ship again)",
     )
     parser.add_argument("--hardware", required=True)
+    parser.add_argument("--before-checks", type=Path, default=None, help="checks.json of the previous model")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
     loaded = load_checkpoint(args.run / "best.safetensors")
@@ -152,6 +182,7 @@ def main() -> None:
     rows = list(csv.DictReader((args.run / "log.csv").open()))
     evaluation = json.loads(args.evaluation.read_text())
     checks = json.loads(args.checks.read_text()) if args.checks else None
+    before = json.loads(args.before_checks.read_text()) if args.before_checks else None
     candidates = {h: v for h, v in evaluation["aupr"].items() if h in ("1", "2", "3", "4", "mean")}
     head = max(candidates, key=lambda h: candidates[h]["mAUPR"])
     stats = evaluation["heads"][head]
@@ -187,7 +218,7 @@ def main() -> None:
     )
     target = resources_dir() / "models" / f"{args.name}.safetensors"
     save_checkpoint(target, loaded.model, meta, dtype=torch.float16)
-    card = _card(args.name, loaded, meta, run, rows, evaluation, checks, head, args.hardware)
+    card = _card(args.name, loaded, meta, run, rows, evaluation, checks, before, head, args.hardware)
     write_bytes_atomic(target.with_suffix(".md"), card.encode())
     log.info("shipped %s (%d bytes) and its model card", target, target.stat().st_size)
 
