@@ -17,7 +17,7 @@ from core.augment import AugmentConfig
 from core.checkpoint import load_checkpoint
 from core.config import InferenceConfig, PreprocessConfig, TilingConfig
 from core.datasets import LAYOUTS, DatasetIndex, Sample, check, discover
-from core.errors import DatasetError
+from core.errors import ConfigError, DatasetError
 from core.evaluate import (
     evaluate_model,
     evaluate_prediction_folder,
@@ -178,7 +178,10 @@ def _preprocess_override(args: argparse.Namespace, base: PreprocessConfig) -> Pr
         return None
     diameter = base.fov_diameter
     if args.fov_diameter is not None:
-        diameter = None if str(args.fov_diameter).lower() == "native" else int(args.fov_diameter)
+        text = str(args.fov_diameter).strip().lower()
+        if text != "native" and not text.isdigit():
+            raise ConfigError(f"--fov-diameter {args.fov_diameter!r}: give pixels (e.g. 1536) or 'native'")
+        diameter = None if text == "native" else int(text)
     illumination = base.illumination if args.illumination is None else args.illumination
     return replace(base, fov_diameter=diameter, illumination=illumination)
 

@@ -4,6 +4,7 @@ import pytest
 
 from core.cli import build_parser
 from core.cli_data import train_config_from_args
+from core.errors import ConfigError
 from core.recipes import DEFAULT_PRESET, PRESETS, build_config
 
 
@@ -55,3 +56,6 @@ def test_command_line_builds_the_same_configs() -> None:
     assert config.tiles.preprocess.illumination and config.loss == "ce"
     args = parser.parse_args(["train", "--data", "d", "--out", "o", "--fov-diameter", "native"])
     assert train_config_from_args(args).tiles.preprocess.fov_diameter is None
+    args = parser.parse_args(["train", "--data", "d", "--out", "o", "--fov-diameter", "big"])
+    with pytest.raises(ConfigError, match="fov-diameter"):
+        train_config_from_args(args)
