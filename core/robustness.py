@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from core.datasets import Sample
+from core.evaluate import HEADS
 from core.fov import FovCrop, detect_fov
 from core.inference import Predictor
 from core.lesions import LESIONS, Lesion
@@ -36,7 +37,6 @@ SIMULATED_JPEG_QUALITY = 70
 #: Red and blue gains of the simulated camera (cooler than IDRiD's).
 SIMULATED_RED_BLUE = (0.9, 1.15)
 RIM_FRACTION = 0.05
-HEADS = ("1", "2", "3", "4", "mean")
 
 
 def simulate_camera(image: np.ndarray, width: int = SIMULATED_WIDTH) -> np.ndarray:
