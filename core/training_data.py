@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
@@ -29,7 +30,7 @@ from core.tiling import TileGrid
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3  # 3: the image border counts as field-of-view edge
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,9 @@ class TileCacheConfig:
         tile_size: tile side (multiple of 32; the paper's best is 64).
         stride: step between tiles; ``tile_size`` = no overlap.
         keep_empty_fraction: fraction of lesion-free tiles kept at random (the paper: 0).
-        edge_negatives: also keep every lesion-free tile that crosses the field-of-view
-            edge (hard negatives for the rim, where unseen tissue was flagged as lesions).
+        edge_negatives: also keep every lesion-free tile that holds field-of-view boundary
+            pixels, including the straight sides where the photograph clips the circle
+            (hard negatives for the rim, where unseen tissue was flagged as lesions).
         bright_negatives: also keep this fraction of each photograph's lesion-free tiles,
             the brightest ones (optic disc, light reflexes: hard negatives for exudates).
         seed: which lesion-free tiles are kept.
@@ -66,6 +68,21 @@ class TileCacheConfig:
             raise ValueError(f"bright_negatives {self.bright_negatives}: use 0..1")
 
 
+def fov_boundary(fov_mask: np.ndarray) -> np.ndarray:
+    """FOV pixels next to the outside: the rim and the sides where the image clips the circle.
+
+    Args:
+        fov_mask: H x W bool.
+
+    Returns:
+        H x W bool, True on FOV pixels with a 3 x 3 neighbour outside the FOV or the image.
+    """
+    fov = fov_mask.astype(np.uint8)
+    kernel = np.ones((3, 3), np.uint8)
+    inner = cv2.erode(fov, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    return fov_mask & (inner == 0)
+
+
 def cut_tiles(
     image: np.ndarray,
     labels: np.ndarray,
@@ -88,6 +105,7 @@ def cut_tiles(
     """
     tiling = TilingConfig(tile_size=config.tile_size, overlap=config.tile_size - config.stride)
     grid = TileGrid(labels.shape, tiling, fov_mask)
+    boundary = fov_boundary(fov_mask) if config.edge_negatives else None
     first_lesion = int(TrainingClass.MA)
     keep: list[bool] = []
     brightness: list[float] = []
@@ -95,7 +113,7 @@ def cut_tiles(
         label_tile = grid.extract(labels, box)
         has_lesion = bool(label_tile.max() >= first_lesion)
         inside = float(grid.extract(fov_mask, box).mean())
-        is_edge = config.edge_negatives and 0.02 < inside < 0.98
+        is_edge = boundary is not None and inside >= 0.02 and bool(grid.extract(boundary, box).any())
         keep.append(has_lesion or is_edge or rng.random() < config.keep_empty_fraction)
         # brightness of a lesion-free tile: 99th percentile of green, the channel where the
         # optic disc and reflexes stand out; lesion tiles never compete (-1)

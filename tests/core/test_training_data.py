@@ -9,7 +9,13 @@ import torch
 from core.datasets import discover
 from core.lesions import TrainingClass
 from core.synthetic import write_idrid_layout
-from core.training_data import TileCache, TileCacheConfig, collate_tiles, cut_tiles
+from core.training_data import (
+    TileCache,
+    TileCacheConfig,
+    collate_tiles,
+    cut_tiles,
+    fov_boundary,
+)
 
 
 def test_cut_tiles_drops_lesion_free_tiles(rng: np.random.Generator) -> None:
@@ -52,14 +58,33 @@ def test_hard_negatives_keep_edge_and_bright_lesion_free_tiles(rng: np.random.Ge
     image[64:128, 128:192] = 250  # a bright lesion-free tile (an optic disc)
     labels = np.ones((256, 256), np.uint8)
     fov = np.zeros((256, 256), bool)
-    fov[:, :200] = True  # the edge runs through the 4th column of tiles
+    fov[16:240, 16:200] = True  # the edge runs through the outer ring of tiles
     labels[~fov] = int(TrainingClass.BACKGROUND)
     labels[10, 10] = int(TrainingClass.EX)
     only_lesions, _ = cut_tiles(image, labels, fov, TileCacheConfig(64, 64), rng)
     assert len(only_lesions) == 1
     edge, edge_maps = cut_tiles(image, labels, fov, TileCacheConfig(64, 64, edge_negatives=True), rng)
-    assert len(edge) == 1 + 4  # the lesion tile and the four tiles the edge crosses
+    assert len(edge) == 1 + 11  # the lesion tile and the 11 other tiles of the outer ring
     assert (edge_maps == int(TrainingClass.BACKGROUND)).any()
     bright, _ = cut_tiles(image, labels, fov, TileCacheConfig(64, 64, bright_negatives=0.07), rng)
     assert len(bright) == 2  # 7 % of 15 lesion-free tiles: the brightest one
     assert bright[1].min() == 250
+
+
+def test_edge_negatives_include_the_sides_where_the_image_clips_the_circle(
+    rng: np.random.Generator,
+) -> None:
+    """IDRiD-like framing: the disc runs off the top and bottom of the photograph."""
+    height, width = 256, 384  # 4 x 6 tiles of 64 px
+    yy, xx = np.mgrid[:height, :width]
+    fov = (yy - 128) ** 2 + (xx - 192) ** 2 <= 160**2  # clipped at top and bottom only
+    labels = np.where(fov, int(TrainingClass.FUNDUS), int(TrainingClass.BACKGROUND)).astype(np.uint8)
+    tile_index = (yy // 64) * 6 + xx // 64
+    image = np.repeat(tile_index[..., None], 3, axis=2).astype(np.uint8)  # each tile its number
+    boundary = fov_boundary(fov)
+    assert boundary[0, 192] and boundary[-1, 192]  # the straight clipped sides
+    assert boundary[128, 32] and not boundary[128, 192]  # the curved rim; the centre
+    tiles, _ = cut_tiles(image, labels, fov, TileCacheConfig(64, 64, edge_negatives=True), rng)
+    kept = {int(tile[0, 0, 0]) for tile in tiles}
+    assert {2, 3, 20, 21} <= kept  # top and bottom middle tiles: FOV up to the image border
+    assert not {8, 9, 14, 15} & kept  # the four central tiles
