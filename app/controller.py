@@ -1,4 +1,4 @@
-"""Owns the engine objects and the views; wires their signals. No array maths here."""
+"""Owns the engine objects, the review state and the views; wires their signals. No array maths here."""
 
 from __future__ import annotations
 
@@ -7,19 +7,22 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from app import dialogs
 from app.edit_tools import EditTool
 from app.inference_control import InferenceControl
+from app.legend import Legend, legend_entries
 from app.lesion_panel import LesionPanel
 from app.main_window import MainWindow
-from app.overlay_state import LayerStyle, OverlayStyle, TruthMode
+from app.notify import Notifier
+from app.overlay_state import OverlayStyle, TruthMode
 from app.pr_panel import PRPanel
 from app.review_control import ReviewControl
 from app.review_panel import ReviewPanel
 from app.settings import AppSettings
+from app.state_view import StateView
 from app.workers import Job, JobRunner
 from app.worklist import ImageState
 
@@ -29,12 +32,12 @@ from core.display import DisplayAid, display_image
 from core.errors import LesionLensError
 from core.ground_truth import GroundTruthSource, find_ground_truth_in
 from core.io import IMAGE_SUFFIXES
-from core.lesion_stats import lesion_stats
 from core.lesions import LESIONS, Lesion
 from core.metrics import PRAccumulator
+from core.model_card import card_for_readers
 from core.predict_files import expand_inputs
 from core.review import ImageAnalysis, ReviewEngine, combine, open_without_model, with_truth
-from core.session import ReviewStatus
+from core.review_state import Change, Layer, ReviewState
 
 log = logging.getLogger(__name__)
 
@@ -56,31 +59,44 @@ class Controller(QObject):
         self.settings = settings
         self.auto_run = auto_run
         self.model_sha = engine.loaded.sha256 if engine else ""
-        self.styles = {lesion: self._initial_style(lesion) for lesion in LESIONS}
+        layers = {
+            lesion: Layer(True, settings.colour(lesion), settings.opacity(lesion)) for lesion in LESIONS
+        }
+        defaults = engine.default_thresholds if engine else dict.fromkeys(LESIONS, 0.5)
+        self.state = ReviewState(defaults, layers)
         self.runner = JobRunner(threads=2, parent=self)
         self.window = MainWindow(
-            LesionPanel(self.styles), PRPanel({k: v.colour for k, v in self.styles.items()}), ReviewPanel()
+            LesionPanel(), PRPanel({k: v.colour for k, v in layers.items()}), ReviewPanel()
         )
         self.view = self.window.image_view
         self.panel = self.window.lesion_panel
         self.pr = self.window.pr_panel
         self.worklist = self.window.worklist
-        self.analysis: ImageAnalysis | None = None
+        self.notifier = Notifier(self.window)
+        self.notifier.error.connect(self.error.emit)
+        self.drawing = StateView(self.state, self.window)
+        self.legend = Legend(self.view)
         self.scores: dict[Path, PRAccumulator] = {}
         self.truth_overrides: dict[Path, GroundTruthSource | None] = {}
         self.aid = DisplayAid.ORIGINAL
         self._aid_images: dict[DisplayAid, np.ndarray] = {}
-        self._stats_dirty: set[Lesion] = set()
-        self._stats_timer = QTimer(self, singleShot=True, interval=120)
-        self._stats_timer.timeout.connect(self._update_stats)
-        self._overlays_hidden = False
-        self.inference = InferenceControl(self)
+        self.inference = InferenceControl(
+            engine, self.runner, self.worklist, self.window, self.notifier, self.truth_overrides.get, self
+        )
+        self.inference.result.connect(self._on_inference_result)
         self.queue = self.inference.queue
-        self.review = ReviewControl(self, self.window.review_dock.widget().widget())
+        self.review = ReviewControl(
+            self.state,
+            self.view,
+            self.window.review_panel,
+            self.worklist,
+            self.runner,
+            self.notifier,
+            settings,
+            engine,
+        )
         self.truth_folder: Path | None = None  # searched when a photograph has no ground truth of its own
-        for lesion, style in self.styles.items():
-            self.view.set_style(lesion, style)
-            self.pr.set_threshold(lesion, style.threshold)
+        self.state.subscribe(self._on_state)
         self._restore_view_modes()
         self._connect()
         self.window.model_label.setText(
@@ -92,13 +108,12 @@ class Controller(QObject):
         if state is not None:
             self.window.layout_restored = self.window.restoreState(state)
 
-    # set-up -------------------------------------------------------------------------
-    def _initial_style(self, lesion: Lesion) -> LayerStyle:
-        threshold = self.settings.threshold(self.model_sha, lesion) if self.model_sha else None
-        if threshold is None:
-            threshold = self.engine.default_thresholds[lesion] if self.engine else 0.5
-        return LayerStyle(True, self.settings.colour(lesion), self.settings.opacity(lesion), threshold)
+    @property
+    def analysis(self) -> ImageAnalysis | None:
+        """The photograph on screen (owned by the review state)."""
+        return self.state.analysis
 
+    # set-up -------------------------------------------------------------------------
     def _restore_view_modes(self) -> None:
         for box, kind, key, default in (
             (self.panel.aid_box, DisplayAid, "aid", DisplayAid.ORIGINAL),
@@ -111,104 +126,122 @@ class Controller(QObject):
             self._on_mode(key, member)
 
     def _connect(self) -> None:
-        w, a = self.window, self.window.action
-        a("open_files").triggered.connect(self.choose_files)
-        a("open_folder").triggered.connect(self.choose_folder)
-        a("choose_truth").triggered.connect(self.choose_truth_folder)
-        a("clear_truth").triggered.connect(lambda: self.set_truth(None))
-        a("save_screenshot").triggered.connect(self.choose_screenshot)
-        a("quit").triggered.connect(w.close)
-        a("run").triggered.connect(self.inference.run_current)
-        a("run_all").triggered.connect(self.inference.run_all)
-        a("cancel").triggered.connect(self.inference.cancel)
+        w, a, state = self.window, self.window.action, self.state
+        for name, slot in (
+            ("open_files", self.choose_files),
+            ("open_folder", self.choose_folder),
+            ("choose_truth", self.choose_truth_folder),
+            ("clear_truth", lambda: self.set_truth(None)),
+            ("save_screenshot", self.choose_screenshot),
+            ("quit", w.close),
+            ("run", self.inference.run_current),
+            ("run_all", self.inference.run_all),
+            ("cancel", self.inference.cancel),
+            ("next_image", lambda: self.worklist.step(1)),
+            ("previous_image", lambda: self.worklist.step(-1)),
+            ("mark_reviewed", self.mark_reviewed),
+            ("fit", self.view.fit),
+            ("actual_size", self.view.actual_size),
+            ("zoom_in", lambda: self.view.zoom(1.25)),
+            ("zoom_out", lambda: self.view.zoom(0.8)),
+            ("cycle_aid", lambda: LesionPanel.cycle(self.panel.aid_box)),
+            ("toggle_style", lambda: LesionPanel.cycle(self.panel.overlay_box)),
+            ("cycle_truth", lambda: LesionPanel.cycle(self.panel.truth_box)),
+            ("reset_palette", self.reset_palette),
+            ("help", lambda: dialogs.help_dialog(w, list(w.actions_by_name.values())).open()),
+            ("about", self.show_about),
+        ):
+            a(name).triggered.connect(slot)
         w.cancel_button.clicked.connect(self.inference.cancel)
-        a("next_image").triggered.connect(lambda: self.worklist.step(1))
-        a("previous_image").triggered.connect(lambda: self.worklist.step(-1))
-        a("mark_reviewed").triggered.connect(self.mark_reviewed)
-        a("fit").triggered.connect(self.view.fit)
-        a("actual_size").triggered.connect(self.view.actual_size)
-        a("zoom_in").triggered.connect(lambda: self.view.zoom(1.25))
-        a("zoom_out").triggered.connect(lambda: self.view.zoom(0.8))
-        a("cycle_aid").triggered.connect(lambda: LesionPanel.cycle(self.panel.aid_box))
-        a("toggle_style").triggered.connect(lambda: LesionPanel.cycle(self.panel.overlay_box))
-        a("cycle_truth").triggered.connect(lambda: LesionPanel.cycle(self.panel.truth_box))
-        a("toggle_overlays").triggered.connect(self.toggle_overlays)
+        a("toggle_overlays").toggled.connect(state.set_all_visible)
         for lesion in LESIONS:
             row = self.panel.rows[lesion]
-            a(f"toggle_{lesion.code}").triggered.connect(partial(row.visible_box.toggle))
-            row.changed.connect(self._on_style)
-        a("reset_palette").triggered.connect(self.reset_palette)
-        a("help").triggered.connect(lambda: dialogs.help_dialog(w, list(w.actions_by_name.values())).open())
-        a("about").triggered.connect(self.show_about)
+            a(f"toggle_{lesion.code}").toggled.connect(partial(state.set_visible, lesion))
+            row.visible_toggled.connect(state.set_visible)
+            row.threshold_moved.connect(state.set_threshold)
+            row.opacity_moved.connect(state.set_opacity)
+            row.colour_chosen.connect(state.set_colour)
         self._connect_review()
-        w.paths_dropped.connect(self.open_paths)
+        w.paths_dropped.connect(partial(self.open_paths, select=True))
         w.closing.connect(self.shutdown)
         self.worklist.current_changed.connect(self.show_image)
         self.panel.aid_changed.connect(partial(self._on_mode, "aid"))
         self.panel.overlay_style_changed.connect(partial(self._on_mode, "overlay"))
         self.panel.truth_mode_changed.connect(partial(self._on_mode, "truth"))
-        self.panel.reset_thresholds.connect(self.reset_thresholds)
+        self.panel.reset_thresholds.connect(state.reset_thresholds)
         self.pr.curve_clicked.connect(self._on_curve_clicked)
         self.view.hovered.connect(self._on_hover)
 
     def _connect_review(self) -> None:
         a, r, panel = self.window.action, self.review, self.review.panel
-        a("adopt").triggered.connect(lambda: r.adopt(r.active))
-        a("adopt_all").triggered.connect(r.adopt_all)
-        a("undo").triggered.connect(r.undo)
-        a("redo").triggered.connect(r.redo)
+        for name, slot in (
+            ("adopt", lambda: r.adopt(r.active)),
+            ("adopt_all", r.adopt_all),
+            ("undo", r.undo),
+            ("redo", r.redo),
+            ("brush_smaller", lambda: r.resize_brush(1 / 1.25)),
+            ("brush_larger", lambda: r.resize_brush(1.25)),
+            ("next_component", lambda: r.navigation.step_component(1)),
+            ("previous_component", lambda: r.navigation.step_component(-1)),
+            ("keep_component", lambda: r.navigation.decide_component(keep=True)),
+            ("delete_component", lambda: r.navigation.decide_component(keep=False)),
+            ("toggle_spread", panel.spread_box.toggle),
+            ("next_uncertain", r.navigation.next_uncertain),
+            ("next_unreviewed", r.next_unreviewed),
+            ("flag_image", r.flag_image),
+            ("export", r.output.choose_export),
+            ("compare_reviewer", r.output.choose_reference),
+        ):
+            a(name).triggered.connect(slot)
         for tool in EditTool:
             a(f"tool_{tool.name.lower()}").triggered.connect(partial(panel.select_tool, tool))
-        a("brush_smaller").triggered.connect(lambda: r.resize_brush(1 / 1.25))
-        a("brush_larger").triggered.connect(lambda: r.resize_brush(1.25))
         for lesion in LESIONS:
             a(f"active_{lesion.code}").triggered.connect(partial(panel.select_lesion, lesion))
-        a("next_component").triggered.connect(lambda: r.navigation.step_component(1))
-        a("previous_component").triggered.connect(lambda: r.navigation.step_component(-1))
-        a("keep_component").triggered.connect(lambda: r.navigation.decide_component(keep=True))
-        a("delete_component").triggered.connect(lambda: r.navigation.decide_component(keep=False))
-        a("toggle_spread").triggered.connect(panel.spread_box.toggle)
-        a("next_uncertain").triggered.connect(r.navigation.next_uncertain)
-        a("next_unreviewed").triggered.connect(r.next_unreviewed)
-        a("flag_image").triggered.connect(lambda: r.set_image_status(ReviewStatus.FLAGGED))
-        a("export").triggered.connect(r.output.choose_export)
-        a("compare_reviewer").triggered.connect(r.output.choose_reference)
 
     # opening ------------------------------------------------------------------------
-    def open_paths(self, paths: list[Path]) -> None:
-        """Add image files and the images inside folders to the worklist."""
+    def open_paths(self, paths: list[Path], select: bool = False) -> None:
+        """Add image files and the images inside folders (or a dataset's) to the worklist.
+
+        With ``select`` (the reader opened them), the first of them becomes the current photograph.
+        """
         files, problems = expand_inputs(paths)
         if problems:
             self.show_error("Cannot open", "\n".join(f"{p.path}: {p.error}" for p in problems))
-        added = self.worklist.add_paths([f.resolve() for f in files])
+        resolved = [f.resolve() for f in files]
+        added = self.worklist.add_paths(resolved)
         if files:
             self.settings.set_last_folder(files[0].parent)
-        if added and self.worklist.current_path is None:
-            self.worklist.select(added[0])
+        if resolved and (select or self.worklist.current_path is None):
+            self.worklist.select(resolved[0] if select else (added or resolved)[0])
 
     def choose_files(self) -> None:
         pattern = " ".join(f"*{s}" for s in IMAGE_SUFFIXES)
         names, _ = QFileDialog.getOpenFileNames(
             self.window, "Open fundus photographs", str(self.settings.last_folder()), f"Images ({pattern})"
         )
-        self.open_paths([Path(n) for n in names])
+        self.open_paths([Path(n) for n in names], select=True)
 
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(
             self.window, "Open a folder", str(self.settings.last_folder())
         )
         if folder:
-            self.open_paths([Path(folder)])
+            self.open_paths([Path(folder)], select=True)
 
     @Slot(object)
     def show_image(self, path: Path) -> None:
         """Make ``path`` the current photograph: nothing of the previous one stays on screen."""
-        self.analysis = None
         self._aid_images.clear()
+        self.state.show(None, None)
+        self.review.show_loading(path)
         self.view.set_image(None)
         self.pr.set_scores(None, *self.pooled())
-        self._show_stats(clear=True)
+        self.drawing.show_pr_rows()
+        self.window.pixel_label.setText("")
+        self.panel.truth_label.setText("ground truth: -")
         self.window.setWindowTitle(f"{path.name} - LesionLens: review aid, not a diagnosis")
+        if self.queue is not None and self.queue.running_path not in (None, path):
+            self.inference.prefer(path)  # the photograph on screen is predicted first
         override = self.truth_overrides.get(path) or self._truth_from_folder(path)
         if self.engine is not None:
             work = partial(self.engine.open, path, override)
@@ -242,35 +275,37 @@ class Controller(QObject):
 
     def _on_open_failed(self, path: Path, message: str) -> None:
         self.worklist.set_state(path, ImageState.FAILED)
+        if path == self.worklist.current_path:
+            self.review.show_failed(path)
         self.show_error("Cannot open the image", message if str(path) in message else f"{path}: {message}")
 
     # display ------------------------------------------------------------------------
     def display(self, analysis: ImageAnalysis) -> None:
+        """Show a photograph (or its new prediction / ground truth) through the review state."""
         same_image = self.analysis is not None and self.analysis.path == analysis.path
-        self.analysis = analysis
         if not same_image:
             self._aid_images.clear()
-        self.view.set_image(self._aid_image(), keep_view=same_image)
-        self.view.set_maps(analysis.prediction, analysis.truth)
-        self.worklist.set_truth(
-            analysis.path, analysis.truth_source.describe() if analysis.truth_source else None
-        )
-        self.panel.truth_label.setText(
-            f"ground truth: {analysis.truth_source.describe()}"
-            if analysis.truth_source
-            else "ground truth: none found"
-        )
+        self.view.set_image(self._aid_image(analysis), keep_view=same_image)
+        session = self.review.open_record(analysis)
+        if same_image and session is self.state.session:
+            self.state.update_analysis(analysis)
+        else:
+            self.state.show(session, analysis)
+        source = analysis.truth_source.describe() if analysis.truth_source else None
+        self.worklist.set_truth(analysis.path, source)
+        self.panel.truth_label.setText(f"ground truth: {source or 'none found'}")
         self.pr.set_scores(analysis.scores, *self.pooled())
-        self._show_stats()
+        self.drawing.show_pr_rows()
+        self._show_legend()
         self.displayed.emit(analysis.path, analysis.prediction is not None)
 
-    def _aid_image(self) -> np.ndarray | None:
-        if self.analysis is None:
+    def _aid_image(self, analysis: ImageAnalysis | None) -> np.ndarray | None:
+        if analysis is None:
             return None
         if self.aid not in self._aid_images:
             QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
             try:
-                self._aid_images[self.aid] = display_image(self.analysis.image, self.aid)
+                self._aid_images[self.aid] = display_image(analysis.image, self.aid)
             finally:
                 QApplication.restoreOverrideCursor()
         return self._aid_images[self.aid]
@@ -290,25 +325,21 @@ class Controller(QObject):
         known = [self.scores[p] for p in self.worklist.paths if p in self.scores]
         return (combine(known) if known else None), len(known)
 
-    def _show_stats(self, clear: bool = False) -> None:
-        self._stats_dirty = set(LESIONS)
-        if clear or self.analysis is None or self.analysis.prediction is None:
-            for row in self.panel.rows.values():
-                row.show_stats(None)
-            self._stats_dirty.clear()
+    def _on_inference_result(self, analysis: ImageAnalysis) -> None:
+        self.remember(analysis)
+        if analysis.path != self.worklist.current_path:
+            self.pr.set_scores(self.analysis.scores if self.analysis else None, *self.pooled())
+            self.drawing.show_pr_rows()
             return
-        self._update_stats()
-
-    def _update_stats(self) -> None:
-        analysis = self.analysis
-        if analysis is None or analysis.prediction is None:
-            return
-        for lesion in sorted(self._stats_dirty, key=LESIONS.index):
-            stats = lesion_stats(
-                analysis.prediction[lesion], self.styles[lesion].threshold, analysis.prediction.fov
-            )
-            self.panel.rows[lesion].show_stats(stats)
-        self._stats_dirty.clear()
+        current = self.analysis
+        if (
+            current is not None
+            and current.path == analysis.path
+            and current.truth_source != analysis.truth_source
+        ):
+            analysis = with_truth(analysis, current.truth_source)
+            self.remember(analysis)
+        self.display(analysis)
 
     # ground truth -------------------------------------------------------------------
     def choose_truth_folder(self) -> None:
@@ -344,28 +375,10 @@ class Controller(QObject):
             self.remember(analysis)
         self.display(analysis)
 
-    # styles -------------------------------------------------------------------------
-    @Slot(object, object)
-    def _on_style(self, lesion: Lesion, style: LayerStyle) -> None:
-        threshold_changed = self.pr.thresholds.get(lesion) != style.threshold
-        self.styles[lesion] = style
-        self.view.set_style(lesion, self._effective(style))
-        if threshold_changed:
-            self.pr.set_threshold(lesion, style.threshold)
-            self._stats_dirty.add(lesion)
-            self._stats_timer.start()
-            self.review.thresholds_changed()
-        self.pr.set_colours({lesion: style.colour})
-
-    def _effective(self, style: LayerStyle) -> LayerStyle:
-        if not self._overlays_hidden:
-            return style
-        return LayerStyle(False, style.colour, style.opacity, style.threshold)
-
+    # thresholds and display modes ---------------------------------------------------
     def set_threshold(self, lesion: Lesion, threshold: float) -> None:
-        """Set a threshold as if the slider was moved."""
-        row = self.panel.rows[lesion]
-        row.threshold_slider.setValue(round(threshold * 255))
+        """Set the folder's threshold of a lesion (as the slider does)."""
+        self.state.set_threshold(lesion, threshold)
 
     def _on_curve_clicked(self, lesion: Lesion, recall: float, precision: float) -> None:
         scores = self.pr.image_scores if self.pr.image_scores is not None else self.pr.worklist_scores
@@ -373,34 +386,43 @@ class Controller(QObject):
             return
         threshold = scores.threshold_near(lesion, recall, precision)
         if threshold is not None:
-            self.set_threshold(lesion, threshold)
+            self.state.set_threshold(lesion, threshold)
 
     def reset_thresholds(self) -> None:
-        if self.engine is None:
-            return
-        for lesion, value in self.engine.default_thresholds.items():
-            self.set_threshold(lesion, value)
+        self.state.reset_thresholds()
 
     def reset_palette(self) -> None:
         self.settings.reset_palette()
         for lesion in LESIONS:
-            self.panel.rows[lesion].set_colour(lesion.colour)
+            self.state.set_colour(lesion, lesion.colour)
 
     def toggle_overlays(self) -> None:
-        self._overlays_hidden = not self._overlays_hidden
-        for lesion, style in self.styles.items():
-            self.view.set_style(lesion, self._effective(style))
+        """Hide every overlay, or show them all when all are hidden (O)."""
+        self.state.set_all_visible(not self.state.any_visible)
+
+    def _on_state(self, change: Change, _lesion: Lesion | None) -> None:
+        if change in (Change.LAYER, Change.PHOTOGRAPH):
+            self._show_legend()
+
+    def _show_legend(self) -> None:
+        analysis = self.analysis
+        has_truth = analysis is not None and analysis.truth is not None
+        self.legend.show_entries(
+            *legend_entries(self.state.layers, self.view.overlay_style, self.view.truth_mode, has_truth)
+        )
+        self.legend.setVisible(analysis is not None and analysis.prediction is not None)
 
     def _on_mode(self, key: str, member: object) -> None:
         if isinstance(member, DisplayAid):
             self.aid = member
             if self.analysis is not None:
-                self.view.set_image(self._aid_image(), keep_view=True)
+                self.view.set_image(self._aid_image(self.analysis), keep_view=True)
         elif isinstance(member, OverlayStyle):
             self.view.set_overlay_style(member)
         elif isinstance(member, TruthMode):
             self.view.set_truth_mode(member)
         self.settings.set_text(key, member.name)  # type: ignore[attr-defined]
+        self._show_legend()
 
     def _on_hover(self, y: int, x: int) -> None:
         analysis = self.analysis
@@ -418,24 +440,18 @@ class Controller(QObject):
 
     # review -------------------------------------------------------------------------
     def mark_reviewed(self) -> None:
-        """The current photograph's review is finished (journaled like every change)."""
-        if self.analysis is not None:
-            self.review.set_image_status(ReviewStatus.REVIEWED)
-            self.review.panel.image_status.setCurrentIndex(
-                self.review.panel.image_status.findData(ReviewStatus.REVIEWED)
-            )
+        """The current photograph's review is finished (asks about lesions nobody opened)."""
+        self.review.mark_reviewed()
 
     # dialogs and output -------------------------------------------------------------
     def show_error(self, title: str, message: str) -> None:
-        log.error("%s: %s", title, message)
-        dialogs.show_error(self.window, title, message)
-        self.error.emit(message)
+        self.notifier.show_error(title, message)
 
     def show_about(self) -> None:
         card = None
         if self.engine is not None:
             card_path = self.engine.loaded.path.with_suffix(".md")
-            card = card_path.read_text(encoding="utf-8") if card_path.is_file() else None
+            card = card_for_readers(card_path.read_text(encoding="utf-8")) if card_path.is_file() else None
         dialogs.about_dialog(self.window, self.engine.loaded if self.engine else None, card).open()
 
     def choose_screenshot(self) -> None:
@@ -459,16 +475,13 @@ class Controller(QObject):
     # shutdown -----------------------------------------------------------------------
     def shutdown(self) -> None:
         """Remember settings, stop inference, wait for workers, save the review."""
-        self._stats_timer.stop()
+        self.drawing.stop()
         self.settings.set_window(self.window.saveGeometry(), self.window.saveState())
-        for lesion, style in self.styles.items():
-            self.settings.set_colour(lesion, style.colour)
-            self.settings.set_opacity(lesion, style.opacity)
-            if self.model_sha:
-                self.settings.set_threshold(self.model_sha, lesion, style.threshold)
+        for lesion, layer in self.state.layers.items():
+            self.settings.set_colour(lesion, layer.colour)
+            self.settings.set_opacity(lesion, layer.opacity)
         self.settings.sync()
-        if self.queue is not None:
-            self.queue.cancel()
+        self.inference.cancel()
         self.runner.cancel_all()
         self.runner.wait(60000)
         self.review.flush()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import Qt, qVersion
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QTextCursor
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox, QTextBrowser, QVBoxLayout, QWidget
 
 import core
@@ -85,8 +85,8 @@ def help_dialog(parent: QWidget | None, actions: list[QAction]) -> QDialog:
     return _text_dialog(parent, "LesionLens shortcuts", shortcuts_html(actions), "help_dialog")
 
 
-def about_html(loaded: LoadedModel | None, model_card: str | None) -> str:
-    """Versions, the model and its card, the disclaimer and the data attribution."""
+def about_html(loaded: LoadedModel | None) -> tuple[str, str]:
+    """Versions, the model, the disclaimer (before the card) and licences and data (after it)."""
     rows = "".join(
         f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in versions().items()
     )
@@ -104,23 +104,33 @@ def about_html(loaded: LoadedModel | None, model_card: str | None) -> str:
             f"default thresholds {html.escape(thresholds)}"
             f"{'' if meta.trained else '<br><b>UNTRAINED model: its maps mean nothing</b>'}</p>"
         )
-    if model_card:
-        parts.append(f"<h3>Model card</h3><pre style='white-space: pre-wrap'>{html.escape(model_card)}</pre>")
     rows = "".join(
         f"<tr><td>{html.escape(n)}</td><td>{html.escape(v)}</td><td>{html.escape(lic)}</td></tr>"
         for n, v, lic in components()
     )
-    parts.append(f"<h3>Components and licences</h3><table cellpadding='2'>{rows}</table>")
-    parts.append(f"<p>{html.escape(QT_NOTE)}</p>")
+    tail = [f"<h3>Components and licences</h3><table cellpadding='2'>{rows}</table>"]
+    tail.append(f"<p>{html.escape(QT_NOTE)}</p>")
     notices = resources_dir().parent / "THIRD_PARTY_NOTICES.txt"
     if notices.is_file():
-        parts.append(f"<p>Full licence texts: {html.escape(str(notices))}</p>")
-    parts.append(f"<h3>Data</h3><p>{html.escape(IDRID_ATTRIBUTION)}</p>")
-    return "".join(parts)
+        tail.append(f"<p>Full licence texts: {html.escape(str(notices))}</p>")
+    tail.append(f"<h3>Data</h3><p>{html.escape(IDRID_ATTRIBUTION)}</p>")
+    return "".join(parts), "".join(tail)
 
 
 def about_dialog(parent: QWidget | None, loaded: LoadedModel | None, model_card: str | None) -> QDialog:
-    return _text_dialog(parent, "About LesionLens", about_html(loaded, model_card), "about_dialog")
+    """About: versions, the model, its card rendered from Markdown (tables, headings), licences."""
+    head, tail = about_html(loaded)
+    dialog = _text_dialog(parent, "About LesionLens", head, "about_dialog")
+    browser = dialog.findChild(QTextBrowser)
+    cursor = browser.textCursor()
+    cursor.movePosition(QTextCursor.MoveOperation.End)
+    if model_card:
+        cursor.insertBlock()
+        cursor.insertMarkdown(model_card)
+    cursor.insertBlock()
+    cursor.insertHtml(tail)
+    browser.moveCursor(QTextCursor.MoveOperation.Start)
+    return dialog
 
 
 def show_error(parent: QWidget | None, title: str, message: str) -> QMessageBox:

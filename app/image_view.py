@@ -129,7 +129,8 @@ class ImageView(pg.GraphicsLayoutWidget):
             self.review_masks.pop(lesion, None)
         else:
             self.review_masks[lesion] = states
-        self._derived.pop((lesion, "review"), None)
+        for name in ("review", "compare_truth", "compare_other"):
+            self._derived.pop((lesion, name), None)  # TP / FP / FN follow the edited mask
         self._refresh_lesion(lesion)
 
     def update_region(self, lesion: Lesion, box: tuple[int, int, int, int] | None) -> None:
@@ -274,7 +275,12 @@ class ImageView(pg.GraphicsLayoutWidget):
                     self._derived[key] = display.threshold_outline(prediction[lesion], threshold, width)
                     self._contour_thresholds[lesion] = threshold
             elif truth is not None:
-                on, off = display.comparison_layers(prediction[lesion], truth[lesion])
+                levels = (
+                    display.mask_levels(self.review_masks[lesion])
+                    if lesion in self.review_masks
+                    else prediction[lesion]
+                )
+                on, off = display.comparison_layers(levels, truth[lesion])
                 self._derived[(lesion, "compare_truth")] = on
                 self._derived[(lesion, "compare_other")] = off
         return self._derived[key]

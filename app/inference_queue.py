@@ -20,7 +20,8 @@ class InferenceQueue(QObject):
 
     Signals:
         started(path), progress(path, done, total), finished(path, analysis),
-        failed(path, message), cancelled(path).
+        failed(path, message), cancelled(path), paused(path): stopped to let the photograph on
+        screen go first, back in the queue.
     """
 
     started = Signal(object)
@@ -28,6 +29,7 @@ class InferenceQueue(QObject):
     finished = Signal(object, object)
     failed = Signal(object, str)
     cancelled = Signal(object)
+    paused = Signal(object)
 
     def __init__(self, engine: ReviewEngine, runner: JobRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -35,19 +37,39 @@ class InferenceQueue(QObject):
         self.runner = runner
         self.pending: list[tuple[Path, GroundTruthSource | None]] = []
         self.running: tuple[Path, Job] | None = None
+        self._truths: dict[Path, GroundTruthSource | None] = {}
+        self._pausing: Path | None = None
+
+    @property
+    def running_path(self) -> Path | None:
+        return self.running[0] if self.running is not None else None
+
+    def is_pending(self, path: Path) -> bool:
+        return any(item[0] == path for item in self.pending)
 
     def submit(self, path: Path, truth: GroundTruthSource | None = None, first: bool = False) -> None:
-        """Queue a photograph (at the front with ``first``); a queued one moves, a running one stays."""
-        if self.running is not None and self.running[0] == path:
+        """Queue a photograph; a queued one moves, a running one stays.
+
+        With ``first`` it goes to the front, and a running photograph (another one) is
+        stopped and put back right behind it: the photograph on screen is predicted first.
+        """
+        live = self.running is not None and not self.running[1].is_cancelled  # a cancelled job may
+        if live and self.running[0] == path:  # still be winding down: it no longer counts
             return
         self.pending = [item for item in self.pending if item[0] != path]
         self.pending.insert(0 if first else len(self.pending), (path, truth))
+        if first and live and self._pausing is None:
+            running_path, job = self.running
+            self._pausing = running_path
+            self.pending.insert(1, (running_path, self._truths.get(running_path)))
+            job.cancel()
         self._start_next()
 
     def cancel(self) -> list[Path]:
         """Stop the running inference and empty the queue; returns the paths dropped from the queue."""
         dropped = [path for path, _ in self.pending]
         self.pending.clear()
+        self._pausing = None
         if self.running is not None:
             self.running[1].cancel()
         return dropped
@@ -56,6 +78,7 @@ class InferenceQueue(QObject):
         if self.running is not None or not self.pending:
             return
         path, truth = self.pending.pop(0)
+        self._truths[path] = truth
         job = Job(partial(self.engine.iter_analyse, path, truth), str(path))
         # Bound slots of this QObject: Qt queues them into the GUI thread.
         job.signals.progress.connect(self._on_progress)
@@ -91,7 +114,12 @@ class InferenceQueue(QObject):
     @Slot()
     def _on_cancelled(self) -> None:
         path = self._path_of_sender()
-        if path is not None:
+        if path is None:
+            return
+        if path == self._pausing:
+            self._pausing = None
+            self.paused.emit(path)
+        else:
             self.cancelled.emit(path)
 
     @Slot()

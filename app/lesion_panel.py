@@ -1,4 +1,4 @@
-"""Per-lesion controls: visibility, colour, opacity, threshold, and counts/areas."""
+"""Per-lesion controls: visibility, colour, opacity, threshold, counts/areas; the display modes."""
 
 from __future__ import annotations
 
@@ -18,11 +18,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.overlay_state import LayerStyle, OverlayStyle, Rgb, TruthMode
+from app.overlay_state import OverlayStyle, Rgb, TruthMode
 from core.display import MIN_THRESHOLD_LEVEL, DisplayAid
 from core.inference import probability_to_level
 from core.lesion_stats import LesionStats
 from core.lesions import LESIONS, Lesion
+from core.review_state import Layer
 
 
 def _swatch_css(colour: Rgb) -> str:
@@ -30,21 +31,23 @@ def _swatch_css(colour: Rgb) -> str:
 
 
 class LesionRow(QGroupBox):
-    """One lesion's controls."""
+    """One lesion's controls. They show the review state and send what the reader asks for;
+    they keep no copy of it (see ``core.review_state``)."""
 
-    changed = Signal(object, object)  # Lesion, LayerStyle
+    visible_toggled = Signal(object, bool)  # Lesion, visible
+    threshold_moved = Signal(object, float)  # Lesion, threshold 0..1
+    opacity_moved = Signal(object, float)  # Lesion, opacity 0..1
+    colour_chosen = Signal(object, object)  # Lesion, Rgb
 
-    def __init__(self, lesion: Lesion, style: LayerStyle, parent: QWidget | None = None) -> None:
+    def __init__(self, lesion: Lesion, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.lesion = lesion
-        self.style = style
+        self._colour: Rgb = lesion.colour
         self.visible_box = QCheckBox(f"{lesion.code}  {lesion.title}")
-        self.visible_box.setChecked(style.visible)
         self.colour_button = QPushButton()
         self.colour_button.setToolTip(f"Colour of {lesion.title}")
         self.threshold_slider = QSlider(Qt.Orientation.Horizontal)
         self.threshold_slider.setRange(MIN_THRESHOLD_LEVEL, 254)
-        self.threshold_slider.setToolTip(f"{lesion.title}: pixels at or above this probability are shown")
         self.threshold_label = QLabel()
         self.threshold_label.setMinimumWidth(36)
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
@@ -53,6 +56,10 @@ class LesionRow(QGroupBox):
         self.opacity_slider.setToolTip(f"Opacity of the {lesion.title.lower()} layer")
         self.stats_label = QLabel("not predicted")
         self.stats_label.setStyleSheet("color: #555;")
+        self.note_label = QLabel("")
+        self.note_label.setWordWrap(True)
+        self.note_label.setStyleSheet("color: #8a4b00;")
+        self.note_label.setVisible(False)
 
         grid = QGridLayout(self)
         grid.setContentsMargins(6, 2, 6, 2)
@@ -65,66 +72,76 @@ class LesionRow(QGroupBox):
         grid.addWidget(self.threshold_slider, 1, 1, 1, 4)
         grid.addWidget(self.threshold_label, 1, 5)
         grid.addWidget(self.stats_label, 2, 0, 1, 6)
+        grid.addWidget(self.note_label, 3, 0, 1, 6)
         grid.setColumnStretch(1, 1)
-        self._show(style)
 
-        self.visible_box.toggled.connect(self._on_visible)
+        self.visible_box.toggled.connect(lambda checked: self.visible_toggled.emit(self.lesion, checked))
         self.colour_button.clicked.connect(self._choose_colour)
-        self.threshold_slider.valueChanged.connect(self._on_threshold)
-        self.opacity_slider.valueChanged.connect(self._on_opacity)
+        self.threshold_slider.valueChanged.connect(
+            lambda level: self.threshold_moved.emit(self.lesion, level / 255.0)
+        )
+        self.opacity_slider.valueChanged.connect(
+            lambda value: self.opacity_moved.emit(self.lesion, value / 100.0)
+        )
 
-    def _show(self, style: LayerStyle) -> None:
-        self.colour_button.setStyleSheet(_swatch_css(style.colour))
-        self.threshold_slider.blockSignals(True)
-        self.threshold_slider.setValue(max(probability_to_level(style.threshold), MIN_THRESHOLD_LEVEL))
-        self.threshold_slider.blockSignals(False)
-        self.threshold_label.setText(f"{style.threshold:.2f}")
-        self.opacity_slider.blockSignals(True)
-        self.opacity_slider.setValue(round(style.opacity * 100))
-        self.opacity_slider.blockSignals(False)
+    def show_layer(self, layer: Layer, threshold: float, default: float, adopted_at: float | None) -> None:
+        """Show the state of this lesion (no signals).
 
-    def set_style(self, style: LayerStyle) -> None:
-        """Show a style set from outside (no signal)."""
-        self.style = style
-        self.visible_box.blockSignals(True)
-        self.visible_box.setChecked(style.visible)
-        self.visible_box.blockSignals(False)
-        self._show(style)
-
-    def _emit(self) -> None:
-        self.changed.emit(self.lesion, self.style)
-
-    def _on_visible(self, checked: bool) -> None:
-        self.style.visible = checked
-        self._emit()
-
-    def _on_threshold(self, level: int) -> None:
-        self.style.threshold = level / 255.0
-        self.threshold_label.setText(f"{self.style.threshold:.2f}")
-        self._emit()
-
-    def _on_opacity(self, value: int) -> None:
-        self.style.opacity = value / 100.0
-        self._emit()
+        Args:
+            layer: visibility, colour, opacity.
+            threshold: the folder's threshold; ``default``: the model's.
+            adopted_at: the threshold the shown edited mask was adopted at, or None.
+        """
+        self._colour = layer.colour
+        for widget, setter, value in (
+            (self.visible_box, self.visible_box.setChecked, layer.visible),
+            (self.threshold_slider, self.threshold_slider.setValue, level_of(threshold)),
+            (self.opacity_slider, self.opacity_slider.setValue, round(layer.opacity * 100)),
+        ):
+            widget.blockSignals(True)
+            setter(value)
+            widget.blockSignals(False)
+        self.colour_button.setStyleSheet(_swatch_css(layer.colour))
+        moved = abs(threshold - default) >= 0.5 / 255
+        self.threshold_label.setText(f"{threshold:.2f}*" if moved else f"{threshold:.2f}")
+        self.threshold_label.setStyleSheet("color: #d55e00; font-weight: bold;" if moved else "")
+        tip = (
+            f"{self.lesion.title}: pixels at or above this probability are shown. The model's default is "
+            f"{default:.2f}"
+            + (" (* = moved away from it)" if moved else "")
+            + ". The threshold applies to every photograph of this folder and is saved with its review."
+        )
+        self.threshold_slider.setToolTip(tip)
+        self.threshold_label.setToolTip(tip)
+        if adopted_at is None:
+            self.note_label.setVisible(False)
+        else:
+            self.note_label.setText(
+                f"Showing your edited mask (adopted at {adopted_at:.2f}); the slider no longer changes "
+                "it here. Re-adopt (Ctrl+E) to start again from the slider's threshold."
+            )
+            self.note_label.setVisible(True)
 
     def _choose_colour(self) -> None:
-        chosen = QColorDialog.getColor(QColor(*self.style.colour), self, f"Colour of {self.lesion.title}")
+        chosen = QColorDialog.getColor(QColor(*self._colour), self, f"Colour of {self.lesion.title}")
         if chosen.isValid():
-            self.set_colour((chosen.red(), chosen.green(), chosen.blue()))
+            self.colour_chosen.emit(self.lesion, (chosen.red(), chosen.green(), chosen.blue()))
 
-    def set_colour(self, colour: Rgb) -> None:
-        self.style.colour = colour
-        self.colour_button.setStyleSheet(_swatch_css(colour))
-        self._emit()
-
-    def show_stats(self, stats: LesionStats | None) -> None:
+    def show_stats(self, stats: LesionStats | None, edited: bool = False) -> None:
+        """Counts and area of the shown mask (``edited``: the reviewer's mask)."""
         if stats is None:
             self.stats_label.setText("not predicted")
             return
         self.stats_label.setText(
+            f"{'edited mask: ' if edited else ''}"
             f"{stats.count} component{'s' if stats.count != 1 else ''} · {stats.area_px:,} px "
             f"({stats.area_fraction * 100:.3f} % of the field of view)"
         )
+
+
+def level_of(threshold: float) -> int:
+    """The slider position of a threshold."""
+    return max(probability_to_level(threshold), MIN_THRESHOLD_LEVEL)
 
 
 class LesionPanel(QWidget):
@@ -135,7 +152,7 @@ class LesionPanel(QWidget):
     truth_mode_changed = Signal(object)  # TruthMode
     reset_thresholds = Signal()
 
-    def __init__(self, styles: dict[Lesion, LayerStyle], parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.aid_box = self._combo(DisplayAid)
         self.overlay_box = self._combo(OverlayStyle)
@@ -143,20 +160,20 @@ class LesionPanel(QWidget):
         self.truth_box.setToolTip("Ground truth, when found beside the photograph or chosen by hand")
         self.truth_label = QLabel("ground truth: none found")
         self.truth_label.setWordWrap(True)
+        self.reset_button = QPushButton("Reset thresholds")
         form = QFormLayout()
         form.addRow("photograph", self.aid_box)
         form.addRow("prediction", self.overlay_box)
         form.addRow("ground truth", self.truth_box)
+        form.addRow("thresholds", self.reset_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
         layout.addLayout(form)
         layout.addWidget(self.truth_label)
-        self.rows = {lesion: LesionRow(lesion, styles[lesion]) for lesion in LESIONS}
+        self.rows = {lesion: LesionRow(lesion) for lesion in LESIONS}
         for row in self.rows.values():
             layout.addWidget(row)
-        self.reset_button = QPushButton("Model's default thresholds")
-        layout.addWidget(self.reset_button)
         layout.addStretch(1)
         self.aid_box.currentIndexChanged.connect(lambda: self.aid_changed.emit(self.aid_box.currentData()))
         self.overlay_box.currentIndexChanged.connect(

@@ -22,6 +22,8 @@ from app.pr_panel import PRPanel
 from app.worklist import Worklist
 from core.predict_files import DISCLAIMER
 
+# View-menu actions with a check mark that shows the state
+CHECKABLE = {"toggle_overlays", "toggle_MA", "toggle_HE", "toggle_EX", "toggle_SE"}
 # name: (menu text, shortcuts, menu)
 ACTIONS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "open_files": ("&Open images…", ("Ctrl+O",), "File"),
@@ -95,6 +97,7 @@ class MainWindow(QMainWindow):
         self.worklist = Worklist()
         self.lesion_panel = lesion_panel
         self.pr_panel = pr_panel
+        self.review_panel = review_panel
         scroll = QScrollArea()
         scroll.setWidget(lesion_panel)
         scroll.setWidgetResizable(True)
@@ -107,6 +110,9 @@ class MainWindow(QMainWindow):
         review_scroll = QScrollArea()
         review_scroll.setWidget(review_panel)
         review_scroll.setWidgetResizable(True)
+        review_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.review_scroll = review_scroll
+        self.lesion_scroll = scroll
         self.review_dock = self._dock("review", "Review", review_scroll, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._docks = (worklist_dock, lesions_dock, pr_dock, self.review_dock)
         self.layout_restored = False  # set by the controller when saved settings placed the docks
@@ -132,6 +138,9 @@ class MainWindow(QMainWindow):
             action.setObjectName(f"action_{name}")
             action.setShortcuts([QKeySequence(k) for k in keys])
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            if name in CHECKABLE:
+                action.setCheckable(True)
+                action.setChecked(True)
             menus[menu_name].addAction(action)
             self.actions_by_name[name] = action
         toolbar = self.addToolBar("Inference")

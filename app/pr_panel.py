@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QVBox
 
 from app.overlay_state import Rgb
 from core.lesions import LESIONS, Lesion
-from core.metrics import PRAccumulator
+from core.metrics import OperatingPoint, PRAccumulator
 
 _COLUMNS = ("threshold", "AUPR", "precision", "recall", "Dice / F1", "AUPR list", "Dice list")
 _WORKLIST_PEN = pg.mkPen((170, 170, 170), width=1.5, style=Qt.PenStyle.DashLine)
@@ -37,7 +37,6 @@ class PRPanel(QWidget):
         super().__init__(parent)
         self.image_scores: PRAccumulator | None = None
         self.worklist_scores: PRAccumulator | None = None
-        self.thresholds: dict[Lesion, float] = {}
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("#202020")
         self.plots: dict[Lesion, pg.PlotItem] = {}
@@ -89,7 +88,8 @@ class PRPanel(QWidget):
     def set_scores(
         self, image: PRAccumulator | None, worklist: PRAccumulator | None, worklist_images: int
     ) -> None:
-        """New histograms (image changed, ground truth changed, a prediction finished)."""
+        """New histograms (image changed, ground truth changed, a prediction finished); the rows
+        and operating points follow with :meth:`show_row`."""
         self.image_scores, self.worklist_scores = image, worklist
         for lesion in LESIONS:
             plot = self.plots[lesion]
@@ -105,17 +105,21 @@ class PRPanel(QWidget):
             plot.setTitle(title, size="9pt")
         self.table.setHorizontalHeaderItem(5, QTableWidgetItem(f"AUPR list ({worklist_images})"))
         self.table.setHorizontalHeaderItem(6, QTableWidgetItem(f"Dice list ({worklist_images})"))
-        for lesion in LESIONS:
-            self.set_threshold(lesion, self.thresholds.get(lesion, 0.5))
 
-    def set_threshold(self, lesion: Lesion, threshold: float) -> None:
-        """Move the operating points of one lesion and update its table row."""
-        self.thresholds[lesion] = threshold
+    def show_row(self, lesion: Lesion, threshold: float, edited: OperatingPoint | None = None) -> None:
+        """Move the operating points of one lesion and update its table row.
+
+        Args:
+            lesion: the row.
+            threshold: the folder's threshold (0..1).
+            edited: the reviewer's adopted mask scored against the truth; when given, the
+                photograph's point and cells describe it instead of the threshold.
+        """
         row = LESIONS.index(lesion)
-        cells = [f"{threshold:.2f}"] + ["-"] * (len(_COLUMNS) - 1)
+        cells = [f"{threshold:.2f}" if edited is None else "edited"] + ["-"] * (len(_COLUMNS) - 1)
         image, worklist = self.image_scores, self.worklist_scores
         if image is not None and image.has_positives(lesion):
-            point = image.operating_point(lesion, threshold)
+            point = edited or image.operating_point(lesion, threshold)
             self.image_points[lesion].setData([point.recall], [point.precision])
             cells[1:5] = [
                 _text(image.aupr(lesion)),

@@ -16,13 +16,18 @@ from app.edit_tools import EditTool
 from app.review_navigation import NavigationAids
 from app.review_output import ReviewOutput
 from app.review_panel import ReviewPanel
-from app.workers import Job
+from app.workers import Job, JobRunner
 from core.lesions import LESIONS, Lesion
 from core.review_mask import EditableMask
+from core.review_state import Change, ReviewState
 from core.session import ReviewSession, ReviewStatus, SessionError, now
 
 if TYPE_CHECKING:
-    from app.controller import Controller
+    from app.image_view import ImageView
+    from app.notify import Notifier
+    from app.settings import AppSettings
+    from app.worklist import Worklist
+    from core.review import ImageAnalysis, ReviewEngine
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +37,20 @@ SAVE_DELAY_MS = 400
 class ReviewControl(QObject):
     """The reviewer's side of the session for the current photograph."""
 
-    def __init__(self, controller: Controller, panel: ReviewPanel) -> None:
-        super().__init__(controller)
-        self.ctl = controller
-        self.panel = panel
+    def __init__(
+        self,
+        state: ReviewState,
+        view: ImageView,
+        panel: ReviewPanel,
+        worklist: Worklist,
+        runner: JobRunner,
+        notifier: Notifier,
+        settings: AppSettings,
+        engine: ReviewEngine | None,
+    ) -> None:
+        super().__init__(panel)
+        self.state, self.view, self.panel, self.worklist = state, view, panel, worklist
+        self.runner, self.notifier, self.settings, self.engine = runner, notifier, settings, engine
         self.sessions: dict[Path, ReviewSession] = {}
         self.active = Lesion.EX
         self.tool = EditTool.NAVIGATE
@@ -46,14 +61,14 @@ class ReviewControl(QObject):
         self._saving = False
         self._save_again = False
         self._last_error = ""
-        self.panel.reviewer.setText(controller.settings.text("reviewer", ""))
+        self.panel.reviewer.setText(settings.text("reviewer", ""))
         self.navigation = NavigationAids(self)
         self.output = ReviewOutput(self)
         self._connect()
 
     # wiring -------------------------------------------------------------------------
     def _connect(self) -> None:
-        p, view = self.panel, self.ctl.view.view
+        p, view = self.panel, self.view.view
         p.tool_changed.connect(self.set_tool)
         p.active_lesion_changed.connect(self.set_active)
         p.image_status_changed.connect(self.set_image_status)
@@ -68,7 +83,7 @@ class ReviewControl(QObject):
         p.previous_component.clicked.connect(lambda: self.navigation.step_component(-1))
         p.keep_component.clicked.connect(lambda: self.navigation.decide_component(keep=True))
         p.delete_component.clicked.connect(lambda: self.navigation.decide_component(keep=False))
-        p.spread_box.toggled.connect(self.ctl.view.set_spread_visible)
+        p.spread_box.toggled.connect(self.view.set_spread_visible)
         p.next_uncertain.clicked.connect(self.navigation.next_uncertain)
         p.export_button.clicked.connect(self.output.choose_export)
         p.agreement_button.clicked.connect(self.output.choose_reference)
@@ -77,8 +92,8 @@ class ReviewControl(QObject):
         view.stroke_moved.connect(self._on_stroke_moved)
         view.stroke_finished.connect(self._on_stroke_finished)
         view.clicked.connect(self._on_click)
-        self.ctl.view.hovered.connect(lambda y, x: self._update_cursor((y + 0.5, x + 0.5)))
-        self.ctl.displayed.connect(self._on_displayed)
+        self.view.hovered.connect(lambda y, x: self._update_cursor((y + 0.5, x + 0.5)))
+        self.state.subscribe(self._on_state)
 
     # sessions -----------------------------------------------------------------------
     def session_for(self, path: Path) -> ReviewSession | None:
@@ -88,28 +103,25 @@ class ReviewControl(QObject):
             try:
                 session = ReviewSession.open(folder)
             except SessionError as exc:
-                self.ctl.show_error("Review session", str(exc))
+                self.notifier.show_error("Review session", str(exc))
                 return None
             self._adopt_session(session)
             self.sessions[folder] = session
         return self.sessions[folder]
 
     def _adopt_session(self, session: ReviewSession) -> None:
-        """Bring a newly opened session and the window into line (thresholds, reviewer, model)."""
-        engine = self.ctl.engine
+        """Bring a newly opened session and the window into line (reviewer, model)."""
+        engine = self.engine
         if engine is not None:
             recorded = session.model.get("sha256")
             if recorded and recorded != engine.loaded.sha256:
-                self.ctl.show_error(
+                self.notifier.show_error(
                     "Another model",
                     f"{session.file}: this folder was reviewed with model {session.model.get('name')} "
                     f"({recorded[:12]}); the current model is {engine.loaded.meta.name}. Edits are kept; "
                     "exports record the current model.",
                 )
             session.model = {**engine.loaded.provenance(), "path": str(engine.loaded.path)}
-        for lesion, value in session.thresholds.items():
-            self.ctl.set_threshold(lesion, value)
-        session.thresholds = {lesion: self.ctl.styles[lesion].threshold for lesion in LESIONS}
         name = self.panel.reviewer.text().strip()
         if name:
             session.reviewer = name
@@ -118,55 +130,60 @@ class ReviewControl(QObject):
         for image in session.images.values():
             self._show_status_in_worklist(session.folder / image.name, image.status)
 
-    def _current(self) -> tuple[ReviewSession, str] | None:
-        analysis = self.ctl.analysis
-        if analysis is None:
-            return None
-        session = self.session_for(analysis.path)
-        return (session, analysis.path.name) if session is not None else None
-
     def _show_status_in_worklist(self, path: Path, status: ReviewStatus) -> None:
-        self.ctl.worklist.set_review(path, status.value)
+        self.worklist.set_review(path, status.value)
 
-    def _on_displayed(self, path: Path, _has_prediction: bool) -> None:
-        """Show the photograph's review: its masks, statuses and comment."""
-        self.navigation.reset()
-        current = self._current()
-        if current is None:
-            return
-        session, name = current
+    def open_record(self, analysis: ImageAnalysis) -> ReviewSession | None:
+        """The session of a photograph about to be shown, with its saved masks loaded."""
+        session = self.session_for(analysis.path)
+        if session is None:
+            return None
+        name = analysis.path.name
         review = session.image(name)
-        analysis = self.ctl.analysis
-        if analysis is not None and review.digest and review.digest != analysis.digest:
-            self.ctl.show_error(
+        if review.digest and review.digest != analysis.digest and session is not self.state.session:
+            self.notifier.show_error(
                 "The photograph changed",
                 f"{analysis.path}: its content differs from the one reviewed on {review.updated}; "
                 "the saved masks may not fit it",
             )
         for lesion in LESIONS:
             try:
-                mask = session.load_mask(name, lesion, analysis.shape) if analysis is not None else None
+                session.load_mask(name, lesion, analysis.shape)
             except SessionError as exc:
-                self.ctl.show_error("Reviewed mask", str(exc))
-                mask = None
-            self.ctl.view.set_review_mask(lesion, mask.states if mask is not None else None)
-        self.panel.show_statuses(
+                self.notifier.show_error("Reviewed mask", str(exc))
+        return session
+
+    def show_loading(self, path: Path) -> None:
+        """Another photograph was chosen: no record is shown until it is open."""
+        self.panel.show_no_record(f"opening {path.name}…")
+
+    def show_failed(self, path: Path) -> None:
+        self.panel.show_no_record(f"{path.name} could not be opened: nothing to review")
+
+    def _on_state(self, change: Change, lesion: Lesion | None) -> None:
+        """Show the record of the photograph on screen; save what changed."""
+        if change is Change.PHOTOGRAPH:
+            self.navigation.reset()
+        review = self.state.review
+        if review is None:
+            if change is Change.PHOTOGRAPH and self.state.analysis is not None:
+                self.panel.show_no_record("no review session for this folder")
+            return
+        self.panel.show_record(
             review.status, {k: v.status for k, v in review.lesions.items()}, review.comment
         )
-        self._show_status_in_worklist(analysis.path, review.status)
+        self._update_adopt_button()
         self._update_edit_label()
+        if self.state.analysis is not None:
+            self._show_status_in_worklist(self.state.analysis.path, review.status)
+        if change is not Change.PHOTOGRAPH and change is not Change.LAYER:
+            self.changed()
 
     # saving -------------------------------------------------------------------------
     def changed(self) -> None:
         """Something in a session changed: save within SAVE_DELAY_MS (not postponed by further edits)."""
         if not self._save_timer.isActive():
             self._save_timer.start()
-
-    def thresholds_changed(self) -> None:
-        for session in self.sessions.values():
-            session.thresholds = {lesion: self.ctl.styles[lesion].threshold for lesion in LESIONS}
-        if self.sessions:
-            self.changed()
 
     def save_now(self) -> None:
         """Snapshot every session (GUI thread, cheap) and write them in a worker."""
@@ -187,7 +204,7 @@ class ReviewControl(QObject):
         job.signals.finished.connect(self._on_saved)
         job.signals.failed.connect(self._on_save_failed)
         job.signals.ended.connect(self._on_save_ended)
-        self.ctl.runner.start(job)
+        self.runner.start(job)
 
     def _on_saved(self, stamp: str) -> None:
         self._last_error = ""
@@ -199,7 +216,7 @@ class ReviewControl(QObject):
         self.panel.save_label.setStyleSheet("color: #d55e00;")
         if message != self._last_error:  # one dialog per problem, not one per edit
             self._last_error = message
-            self.ctl.show_error("Cannot save the review", message)
+            self.notifier.show_error("Cannot save the review", message)
 
     def _on_save_ended(self) -> None:
         self._saving = False
@@ -210,7 +227,7 @@ class ReviewControl(QObject):
     def flush(self, timeout_ms: int = 10000) -> None:
         """Save synchronously (at exit)."""
         self._save_timer.stop()
-        self.ctl.runner.wait(timeout_ms)
+        self.runner.wait(timeout_ms)
         for session in self.sessions.values():
             if not session.has_work:
                 continue
@@ -221,67 +238,73 @@ class ReviewControl(QObject):
 
     # statuses -----------------------------------------------------------------------
     def set_reviewer(self, name: str) -> None:
-        self.ctl.settings.set_text("reviewer", name.strip())
+        self.settings.set_text("reviewer", name.strip())
         for session in self.sessions.values():
             session.reviewer = name.strip() or session.reviewer
         self.changed()
 
     def set_image_status(self, status: ReviewStatus) -> None:
-        current = self._current()
-        if current is None:
-            return
-        session, name = current
-        review = session.image(name)
-        review.status, review.updated = status, now()
-        self._show_status_in_worklist(session.folder / name, status)
-        self.changed()
+        if status is ReviewStatus.REVIEWED:
+            self.mark_reviewed()
+        elif not self.state.set_image_status(status):
+            self.notifier.show_message("no photograph is open for review", 4000)
 
-    def set_lesion_status(self, lesion: Lesion, status: ReviewStatus) -> None:
-        current = self._current()
-        if current is None:
+    def flag_image(self) -> None:
+        self.set_image_status(ReviewStatus.FLAGGED)
+
+    def mark_reviewed(self) -> None:
+        """Finish the photograph; lesions nobody opened are accepted as shown only after asking."""
+        state = self.state
+        if state.review is None:
+            self.notifier.show_message("no photograph is open for review", 4000)
             return
-        session, name = current
-        review = session.image(name)
-        review.lesions[lesion].status, review.lesions[lesion].updated = status, now()
-        review.touch()
-        self.panel.show_statuses(
+        unopened = state.unopened_lesions()
+        if unopened and (state.analysis is None or state.analysis.prediction is None):
+            self.notifier.show_message("wait for the prediction before marking the photograph reviewed", 6000)
+        elif not unopened or self.notifier.confirm(
+            "Mark reviewed",
+            f"Nobody opened {', '.join(lesion.code for lesion in unopened)} on this photograph. Accept the "
+            "model's masks for them exactly as shown (at the current thresholds) and mark the photograph "
+            "reviewed? The export records that they were accepted unopened.",
+        ):
+            state.mark_reviewed()
+        review = state.review
+        self.panel.show_record(
             review.status, {k: v.status for k, v in review.lesions.items()}, review.comment
         )
-        self._show_status_in_worklist(session.folder / name, review.status)
-        self.changed()
+
+    def set_lesion_status(self, lesion: Lesion, status: ReviewStatus) -> None:
+        self.state.set_lesion_status(lesion, status)
 
     def set_comment(self, text: str) -> None:
-        current = self._current()
-        if current is not None:
-            session, name = current
-            session.image(name).comment = text
-            session.image(name).updated = now()
-            self.changed()
+        if not self.state.set_comment(text):
+            self.notifier.show_message("no photograph is open: the comment was not recorded", 6000)
 
     def next_unreviewed(self) -> None:
         """Select the next photograph of the worklist whose review is not finished."""
-        paths = self.ctl.worklist.paths
+        paths = self.worklist.paths
         if not paths:
             return
-        start = paths.index(self.ctl.worklist.current_path) if self.ctl.worklist.current_path in paths else -1
+        start = paths.index(self.worklist.current_path) if self.worklist.current_path in paths else -1
         for offset in range(1, len(paths) + 1):
             path = paths[(start + offset) % len(paths)]
             session = self.session_for(path)
             status = session.image(path.name).status if session is not None else ReviewStatus.NOT_STARTED
             if status is not ReviewStatus.REVIEWED:
-                self.ctl.worklist.select(path)
+                self.worklist.select(path)
                 return
-        self.ctl.window.statusBar().showMessage("every photograph of the worklist is reviewed", 5000)
+        self.notifier.show_message("every photograph of the worklist is reviewed", 5000)
 
     # editing ------------------------------------------------------------------------
     def set_tool(self, tool: EditTool) -> None:
         self.tool = tool
-        self.ctl.view.view.tool = tool
+        self.view.view.tool = tool
         self._update_cursor(None)
 
     def set_active(self, lesion: Lesion) -> None:
         self.active = lesion
         self.navigation.reset()
+        self._update_adopt_button()
         self._update_edit_label()
 
     def resize_brush(self, factor: float) -> None:
@@ -293,51 +316,23 @@ class ReviewControl(QObject):
     def _update_cursor(self, centre: tuple[float, float] | None) -> None:
         if self.tool in (EditTool.BRUSH, EditTool.ERASER):
             self._cursor_centre = centre or getattr(self, "_cursor_centre", None)
-            self.ctl.view.set_cursor_ring(self._cursor_centre, self.panel.brush_size.value())
+            self.view.set_cursor_ring(self._cursor_centre, self.panel.brush_size.value())
         else:
-            self.ctl.view.set_cursor_ring(None, 0)
+            self.view.set_cursor_ring(None, 0)
 
     def mask(self, lesion: Lesion, adopt: bool = True) -> EditableMask | None:
         """The current photograph's editable mask of ``lesion``, adopted first if needed."""
-        current, analysis = self._current(), self.ctl.analysis
-        if current is None or analysis is None:
-            return None
-        session, name = current
-        item = session.image(name).lesions[lesion]
-        if item.mask is None and adopt:
+        mask = self.state.mask(lesion)
+        if mask is None and adopt:
             return self.adopt(lesion)
-        return item.mask
+        return mask
 
     def adopt(self, lesion: Lesion) -> EditableMask | None:
-        """Take the prediction at the current threshold as the editable mask (undoable if one exists)."""
-        current, analysis = self._current(), self.ctl.analysis
-        if current is None or analysis is None or analysis.prediction is None:
-            self.ctl.window.statusBar().showMessage("no prediction to adopt yet", 4000)
-            return None
-        session, name = current
-        review = session.image(name)
-        review.digest = analysis.digest
-        item = review.lesions[lesion]
-        threshold = self.ctl.styles[lesion].threshold
-        fresh = EditableMask.adopt(analysis.prediction[lesion], threshold)
-        if item.mask is None:
-            item.mask = fresh
-            item.mask.revision += 1  # never saved yet
-        else:
-            item.mask.replace(fresh.states, f"adopt at {threshold:.2f}")
-        item.adopted_threshold, item.updated = threshold, now()
-        if item.status is ReviewStatus.NOT_STARTED:
-            item.status = ReviewStatus.IN_PROGRESS
-        review.touch()
-        self.ctl.view.set_review_mask(lesion, item.mask.states)
-        self.ctl.view.update_region(lesion, (0, 0, *analysis.shape))
-        self.panel.show_statuses(
-            review.status, {k: v.status for k, v in review.lesions.items()}, review.comment
-        )
-        self._show_status_in_worklist(analysis.path, review.status)
-        self.changed()
-        self._update_edit_label()
-        return item.mask
+        """Take the prediction at the folder's threshold as the editable mask (undoable if one exists)."""
+        mask = self.state.adopt(lesion)
+        if mask is None:
+            self.notifier.show_message("no prediction to adopt yet", 4000)
+        return mask
 
     def adopt_all(self) -> None:
         for lesion in LESIONS:
@@ -346,17 +341,9 @@ class ReviewControl(QObject):
     def edited(self, lesion: Lesion, box: tuple[int, int, int, int] | None) -> None:
         if box is None:
             return
-        self.ctl.view.update_region(lesion, box)
-        current = self._current()
-        if current is not None:
-            session, name = current
-            review = session.image(name)
-            review.lesions[lesion].updated = now()
-            review.touch()
-            self._show_status_in_worklist(session.folder / name, review.status)
+        self.view.update_region(lesion, box)
         self.navigation.forget_components()
-        self.changed()
-        self._update_edit_label()
+        self.state.mask_edited(lesion)
 
     def _on_stroke_started(self, y: float, x: float) -> None:
         mask = self.mask(self.active)
@@ -378,11 +365,11 @@ class ReviewControl(QObject):
             )
             self._last_point = (y, x)
             if box is not None:
-                self.ctl.view.update_region(self.active, box)
+                self.view.update_region(self.active, box)
             self._update_cursor((y, x))
         elif self._lasso:
             self._lasso.append((y, x))
-            self.ctl.view.set_lasso(self._lasso)
+            self.view.set_lasso(self._lasso)
 
     def _on_stroke_finished(self) -> None:
         mask = self.mask(self.active, adopt=False)
@@ -394,7 +381,7 @@ class ReviewControl(QObject):
         elif self._lasso:
             box = mask.fill_polygon(self._lasso, erase=self.tool is EditTool.LASSO_ERASE)
             self._lasso = []
-            self.ctl.view.set_lasso([])
+            self.view.set_lasso([])
             self.edited(self.active, box)
 
     def _on_click(self, y: float, x: float, shift: bool) -> None:
@@ -416,6 +403,15 @@ class ReviewControl(QObject):
         mask = self.mask(self.active, adopt=False)
         if mask is not None:
             self.edited(self.active, mask.redo())
+
+    def _update_adopt_button(self) -> None:
+        lesion, threshold = self.active, self.state.thresholds[self.active]
+        adopted = self.state.adopted_threshold(lesion)
+        self.panel.adopt_button.setText(
+            f"Adopt {lesion.code} at {threshold:.2f}"
+            if adopted is None
+            else f"Re-adopt {lesion.code} at {threshold:.2f}"
+        )
 
     def _update_edit_label(self) -> None:
         mask = self.mask(self.active, adopt=False)

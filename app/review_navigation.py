@@ -18,7 +18,7 @@ class NavigationAids(QObject):
     def __init__(self, review: ReviewControl) -> None:
         super().__init__(review)
         self.review = review
-        self.ctl = review.ctl
+        self.state, self.view, self.notifier = review.state, review.view, review.notifier
         self.reset()
 
     def forget_components(self) -> None:
@@ -34,7 +34,7 @@ class NavigationAids(QObject):
 
     def step_component(self, step: int) -> None:
         """Centre the view on the next (or previous) component of the active lesion."""
-        analysis = self.ctl.analysis
+        analysis = self.state.analysis
         if analysis is None or analysis.prediction is None:
             return
         if not self._components:
@@ -42,20 +42,18 @@ class NavigationAids(QObject):
             current = (
                 mask.mask()
                 if mask is not None
-                else analysis.prediction.mask(
-                    self.review.active, self.ctl.styles[self.review.active].threshold
-                )
+                else analysis.prediction.mask(self.review.active, self.state.thresholds[self.review.active])
             )
             self._components, self._component_index = lesion_components(current), None
         self._component_index = next_index(len(self._components), self._component_index, step)
         if self._component_index is None:
-            self.ctl.window.statusBar().showMessage(f"no {self.review.active.title.lower()} candidates", 4000)
-            self.ctl.view.show_marker(None)
+            self.notifier.show_message(f"no {self.review.active.title.lower()} candidates", 4000)
+            self.view.show_marker(None)
             return
         region = self._components[self._component_index]
-        self.ctl.view.centre_on(region.box)
-        self.ctl.view.show_marker(region.box)
-        self.ctl.window.statusBar().showMessage(
+        self.view.centre_on(region.box)
+        self.view.show_marker(region.box)
+        self.notifier.show_message(
             f"{self.review.active.code} candidate {self._component_index + 1} of {len(self._components)}: "
             f"{region.pixels} px; Y keeps it, X deletes it",
             8000,
@@ -78,24 +76,24 @@ class NavigationAids(QObject):
 
     def next_uncertain(self) -> None:
         """Centre the view on the next region where the heads disagree most."""
-        analysis = self.ctl.analysis
+        analysis = self.state.analysis
         spread = (
             analysis.prediction.spread if analysis is not None and analysis.prediction is not None else None
         )
         if spread is None:
-            self.ctl.window.statusBar().showMessage("no disagreement map for this photograph", 4000)
+            self.notifier.show_message("no disagreement map for this photograph", 4000)
             return
         if not self._uncertain:
             self._uncertain, self._uncertain_index = uncertain_regions(spread), None
         self._uncertain_index = next_index(len(self._uncertain), self._uncertain_index)
         if self._uncertain_index is None:
-            self.ctl.window.statusBar().showMessage("the heads agree everywhere", 4000)
+            self.notifier.show_message("the heads agree everywhere", 4000)
             return
         if not self.review.panel.spread_box.isChecked():
             self.review.panel.spread_box.setChecked(True)
         region = self._uncertain[self._uncertain_index]
-        self.ctl.view.centre_on(region.box)
-        self.ctl.view.show_marker(region.box)
-        self.ctl.window.statusBar().showMessage(
+        self.view.centre_on(region.box)
+        self.view.show_marker(region.box)
+        self.notifier.show_message(
             f"uncertain region {self._uncertain_index + 1} of {len(self._uncertain)}", 6000
         )

@@ -7,14 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from app import dialogs
 from app.workers import Job
 from core.agreement import Agreement
 from core.errors import LesionLensError
-from core.lesions import LESIONS
-from core.review_export import export_session, reviewed_image
+from core.review_export import export_session, reviewed_image, session_thresholds
 from core.session import ReviewStatus
 
 if TYPE_CHECKING:
@@ -27,13 +26,18 @@ class ReviewOutput(QObject):
     def __init__(self, review: ReviewControl) -> None:
         super().__init__(review)
         self.review = review
-        self.ctl = review.ctl
+        self.notifier, self.runner, self.settings = review.notifier, review.runner, review.settings
         self.last_export: list[Path] = []
         self.last_agreement: Agreement | None = None
 
+    @property
+    def window(self) -> QWidget:
+        """The main window (parent of the dialogs)."""
+        return self.review.panel.window()
+
     def choose_export(self) -> None:
         folder = QFileDialog.getExistingDirectory(
-            self.ctl.window, "Export reviewed masks into", str(self.ctl.settings.last_folder())
+            self.window, "Export reviewed masks into", str(self.settings.last_folder())
         )
         if folder:
             self.export(Path(folder))
@@ -42,9 +46,9 @@ class ReviewOutput(QObject):
         """Export every started photograph of every open session, in a worker."""
         self.flush_to_memory()
         sessions = list(self.review.sessions.values())
-        engine = self.ctl.engine
+        engine = self.review.engine
         if not sessions:
-            self.ctl.show_error("Nothing to export", "No photograph has been reviewed yet.")
+            self.notifier.show_error("Nothing to export", "No photograph has been reviewed yet.")
             return None
 
         def work() -> list[Path]:
@@ -56,7 +60,7 @@ class ReviewOutput(QObject):
         job = Job(work, str(out_dir))
         job.signals.finished.connect(lambda files: self._on_exported(out_dir, files))
         job.signals.failed.connect(partial(self._on_export_failed, out_dir))
-        self.ctl.runner.start(job)
+        self.runner.start(job)
         return job
 
     def flush_to_memory(self) -> None:
@@ -68,24 +72,24 @@ class ReviewOutput(QObject):
                         item.mask.end_stroke()
 
     def _on_exported(self, out_dir: Path, files: list[Path]) -> None:
-        self.ctl.window.statusBar().showMessage(f"exported {len(files)} files to {out_dir}", 8000)
+        self.notifier.show_message(f"exported {len(files)} files to {out_dir}", 8000)
         self.last_export = files
 
     def _on_export_failed(self, out_dir: Path, message: str) -> None:
         if "already exist" in message:
             answer = QMessageBox.question(
-                self.ctl.window,
+                self.window,
                 "Overwrite?",
                 f"{message}\n\nReplace the existing files?",
             )
             if answer == QMessageBox.StandardButton.Yes:
                 self.export(out_dir, overwrite=True)
             return
-        self.ctl.show_error("Export failed", message)
+        self.notifier.show_error("Export failed", message)
 
     def choose_reference(self) -> None:
         folder = QFileDialog.getExistingDirectory(
-            self.ctl.window, "Another reviewer's export", str(self.ctl.settings.last_folder())
+            self.window, "Another reviewer's export", str(self.settings.last_folder())
         )
         if folder:
             self.compare_with(Path(folder))
@@ -95,8 +99,7 @@ class ReviewOutput(QObject):
         from core.ground_truth import find_ground_truth_in, load_ground_truth
         from core.inference import run_to_end
 
-        sessions, engine = list(self.review.sessions.values()), self.ctl.engine
-        thresholds = {lesion: self.ctl.styles[lesion].threshold for lesion in LESIONS}
+        sessions, engine = list(self.review.sessions.values()), self.review.engine
 
         def work() -> Agreement:
             agreement = Agreement({})
@@ -111,7 +114,7 @@ class ReviewOutput(QObject):
                     analysis = run_to_end(engine.iter_analyse(session.folder / name)) if engine else None
                     if analysis is None:
                         continue
-                    mine = reviewed_image(session, analysis, thresholds).masks
+                    mine = reviewed_image(session, analysis, session_thresholds(session)).masks
                     agreement.add(name, mine, load_ground_truth(source, analysis.shape))
             if not agreement.images:
                 raise LesionLensError(f"{reference}: no exported masks match the reviewed photographs")
@@ -119,10 +122,10 @@ class ReviewOutput(QObject):
 
         job = Job(work, str(reference))
         job.signals.finished.connect(lambda agreement: self._show_agreement(reference, agreement))
-        job.signals.failed.connect(partial(self.ctl.show_error, "Agreement"))
-        self.ctl.runner.start(job)
+        job.signals.failed.connect(partial(self.notifier.show_error, "Agreement"))
+        self.runner.start(job)
         return job
 
     def _show_agreement(self, reference: Path, agreement: Agreement) -> None:
         self.last_agreement = agreement
-        dialogs.agreement_dialog(self.ctl.window, reference, agreement).open()
+        dialogs.agreement_dialog(self.window, reference, agreement).open()

@@ -47,7 +47,12 @@ class ReviewPanel(QWidget):
         self.image_status = _status_box()
         self.comment = QLineEdit()
         self.comment.setPlaceholderText("comment on this photograph")
+        self.record_label = QLabel("no photograph open")
+        self.record_label.setWordWrap(True)
+        self.record_label.setStyleSheet("color: #8a4b00;")
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow(self.record_label)
         form.addRow("reviewer", self.reviewer)
         form.addRow("image", self.image_status)
         form.addRow("comment", self.comment)
@@ -80,17 +85,21 @@ class ReviewPanel(QWidget):
             button.setCheckable(True)
             self.tools.addButton(button, index)
             self.tool_buttons[tool] = button
-            tool_grid.addWidget(button, index // 3, index % 3)
+            tool_grid.addWidget(button, index // 2, index % 2)
         self.tool_buttons[EditTool.NAVIGATE].setChecked(True)
         self.brush_size = QSpinBox()
         self.brush_size.setRange(1, 300)
         self.brush_size.setValue(8)
         self.brush_size.setSuffix(" px radius")
         self.brush_size.setToolTip("Brush and eraser radius ([ and ])")
-        tool_grid.addWidget(QLabel("brush"), 2, 0)
-        tool_grid.addWidget(self.brush_size, 2, 1, 1, 2)
+        tool_grid.addWidget(QLabel("brush"), 3, 0)
+        tool_grid.addWidget(self.brush_size, 3, 1)
 
-        self.adopt_button = QPushButton("Adopt prediction")
+        self.adopt_button = QPushButton("Adopt EX")
+        self.adopt_button.setToolTip(
+            "Take the prediction of the active lesion at its threshold as your editable mask (Ctrl+E); "
+            "again: start over from the slider's threshold (undoable)"
+        )
         self.adopt_all_button = QPushButton("Adopt all")
         self.undo_button = QPushButton("Undo")
         self.redo_button = QPushButton("Redo")
@@ -98,7 +107,8 @@ class ReviewPanel(QWidget):
         self.next_component = QPushButton("component >")
         self.keep_component = QPushButton("Keep (Y)")
         self.delete_component = QPushButton("Delete (X)")
-        self.spread_box = QCheckBox("show where the model's heads disagree")
+        self.spread_box = QCheckBox("show where the heads disagree (U)")
+        self.spread_box.setToolTip("White haze where the model's four outputs disagree: look twice there")
         self.next_uncertain = QPushButton("Next uncertain region (J)")
         self.export_button = QPushButton("Export reviewed masks…")
         self.agreement_button = QPushButton("Compare with another reviewer…")
@@ -145,14 +155,29 @@ class ReviewPanel(QWidget):
             )
         self.comment.textEdited.connect(self.comment_changed.emit)
         self.reviewer.textEdited.connect(self.reviewer_changed.emit)
+        self.show_no_record("no photograph open")
 
-    def show_statuses(self, image: ReviewStatus, lesions: dict[Lesion, ReviewStatus], comment: str) -> None:
-        """Show a photograph's record (no signals)."""
+    def _record_widgets(self) -> list[QWidget]:
+        return [self.image_status, self.comment, *self.lesion_status.values()]
+
+    def show_record(self, image: ReviewStatus, lesions: dict[Lesion, ReviewStatus], comment: str) -> None:
+        """Show a photograph's record (no signals) and let the reader change it."""
         self.image_status.setCurrentIndex(self.image_status.findData(image))
         for lesion, status in lesions.items():
             self.lesion_status[lesion].setCurrentIndex(self.lesion_status[lesion].findData(status))
         if self.comment.text() != comment:
             self.comment.setText(comment)
+        for widget in self._record_widgets():
+            widget.setEnabled(True)
+        self.record_label.setVisible(False)
+
+    def show_no_record(self, reason: str) -> None:
+        """No photograph record to show (opening, or the file failed): blank and disabled."""
+        self.show_record(ReviewStatus.NOT_STARTED, dict.fromkeys(LESIONS, ReviewStatus.NOT_STARTED), "")
+        for widget in self._record_widgets():
+            widget.setEnabled(False)
+        self.record_label.setText(reason)
+        self.record_label.setVisible(True)
 
     def select_tool(self, tool: EditTool) -> None:
         self.tool_buttons[tool].setChecked(True)

@@ -108,7 +108,7 @@ def run() -> dict:
         results["fill_threshold_move_with_repaint"] = _stats(_time(lut_swap_and_paint))
 
         probability = controller.analysis.prediction[lesion]
-        colour = controller.styles[lesion].colour
+        colour = controller.state.layers[lesion].colour
 
         def naive(level: int) -> None:
             """Per-pixel recomputation: threshold, colour an RGBA image, hand it to the item."""
@@ -123,13 +123,13 @@ def run() -> dict:
         layer.setLookupTable(threshold_lut(colour, 0.5, 0.6))
 
         pr = controller.pr
-        results["pr_panel_move"] = _stats(_time(lambda level: pr.set_threshold(lesion, level / 255), 200))
+        results["pr_panel_move"] = _stats(_time(lambda level: pr.show_row(lesion, level / 255), 200))
         truth = controller.analysis.truth
         prediction = controller.analysis.prediction
 
         def pr_from_pixels(level: int) -> None:
             pr.set_scores(score(prediction, truth), None, 0)
-            pr.set_threshold(lesion, level / 255)
+            pr.show_row(lesion, level / 255)
 
         results["pr_from_pixels_move"] = _stats(_time(pr_from_pixels, 10))
         pr.set_scores(controller.analysis.scores, *controller.pooled())

@@ -17,11 +17,13 @@ from core.lesions import LESIONS, PAINT_ORDER, Lesion
 
 Rgb = tuple[int, int, int]
 
-# Comparison with ground truth: white and the Okabe-Ito sky blue and reddish purple
-# stay apart for the common colour-vision deficiencies and against the red-orange fundus.
+# Comparison with ground truth, shared by every lesion: none of the three is a lesion
+# colour (readers took the former sky blue for haemorrhage blue); white, Okabe-Ito orange
+# and cyan differ in lightness and hue for the common colour-vision deficiencies, and the
+# app draws a legend whenever this mode is on.
 TRUE_POSITIVE_COLOUR: Rgb = (255, 255, 255)  # white: found
-FALSE_POSITIVE_COLOUR: Rgb = (86, 180, 233)  # sky blue: marked but not in the truth
-FALSE_NEGATIVE_COLOUR: Rgb = (204, 121, 167)  # reddish purple: missed
+FALSE_POSITIVE_COLOUR: Rgb = (230, 159, 0)  # orange: marked but not in the truth
+FALSE_NEGATIVE_COLOUR: Rgb = (0, 255, 255)  # cyan: missed
 
 # Lowest threshold level the review app offers. Comparison layers store ground-truth
 # pixels with probability 0 as level 1, which is exact for every threshold >= level 2.
@@ -101,6 +103,17 @@ def comparison_luts(threshold: float, opacity: float) -> tuple[np.ndarray, np.nd
     other = np.zeros((256, 4), np.uint8)
     other[level:] = (*FALSE_POSITIVE_COLOUR, alpha)
     return truth, other
+
+
+def mask_levels(states: np.ndarray) -> np.ndarray:
+    """An edited mask (``MaskState`` values) as levels for :func:`comparison_layers`.
+
+    Returns:
+        H x W uint8: 255 on lesion pixels (above any threshold), 0 elsewhere.
+    """
+    from core.review_mask import is_lesion
+
+    return is_lesion(states).astype(np.uint8) * np.uint8(255)
 
 
 def comparison_layers(probability: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -64,7 +64,9 @@ class ReviewedImage:
         name: the photograph's file name (its stem names the outputs).
         image: H x W x 3 uint8 RGB (for the overlay).
         masks: per lesion, H x W bool.
-        sources: per lesion, ``reviewed`` (an edited/adopted mask) or ``model at threshold``.
+        sources: per lesion, whether and how a person reviewed it (``reviewed: edited``,
+            ``reviewed: adopted unchanged``, ``accepted unopened when the photograph was
+            marked reviewed``) or ``model at threshold`` (nobody looked at it).
         thresholds: per lesion, the threshold of the adopted or exported prediction.
         edited: per lesion, pixels the reviewer added or removed.
         statuses: per lesion, the review status.
@@ -144,6 +146,7 @@ def manifest(
         lesions[lesion.code] = {
             "file": f"{item.stem}_{lesion.code}.{fmt}",
             "source": item.sources[lesion],
+            "looked_at_by_reviewer": item.sources[lesion].startswith("reviewed"),
             "status": item.statuses[lesion],
             "threshold": item.thresholds[lesion],
             "count": stats.count,

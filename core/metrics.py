@@ -47,6 +47,27 @@ class OperatingPoint:
     false_negatives: int
 
 
+def mask_operating_point(
+    mask: np.ndarray, truth: np.ndarray, valid: np.ndarray, threshold: float | None = None
+) -> OperatingPoint:
+    """Precision, recall and F1 (= Dice) of a binary mask (an edited one) against the truth.
+
+    Args:
+        mask: H x W bool, the reviewed mask.
+        truth: H x W bool ground truth.
+        valid: H x W bool, the pixels scored (the field of view), as for the curves.
+        threshold: recorded in the result (the mask's adoption threshold); NaN when None.
+    """
+    shown, real = mask & valid, truth & valid
+    tp = int(np.count_nonzero(shown & real))
+    fp = int(np.count_nonzero(shown & ~real))
+    fn = int(np.count_nonzero(~shown & real))
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    value = float("nan") if threshold is None else float(threshold)
+    return OperatingPoint(value, precision, recall, float(_f1(precision, recall)), tp, fp, fn)
+
+
 def _f1(precision: np.ndarray | float, recall: np.ndarray | float) -> np.ndarray:
     p, r = np.asarray(precision, float), np.asarray(recall, float)
     out = np.zeros_like(p)

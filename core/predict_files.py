@@ -42,13 +42,14 @@ class FileResult:
 
 
 def expand_inputs(inputs: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[FileResult]]:
-    """Files as given and the images directly inside given folders; problems as results."""
+    """Files as given, the images directly inside given folders, and the photographs of a
+    dataset root (IDRiD, DDR, plain layouts) given as a folder; problems as results."""
     files: list[Path] = []
     problems: list[FileResult] = []
     for raw in inputs:
         path = Path(raw)
         if path.is_dir():
-            found = list_images(path)
+            found = list_images(path) or _dataset_images(path)
             if not found:
                 problems.append(FileResult(path, f"no images ({', '.join(IMAGE_SUFFIXES)}) in this folder"))
             files.extend(found)
@@ -57,6 +58,17 @@ def expand_inputs(inputs: Iterable[str | os.PathLike[str]]) -> tuple[list[Path],
         else:
             problems.append(FileResult(path, "no such file or folder"))
     return files, problems
+
+
+def _dataset_images(root: Path) -> list[Path]:
+    """The photographs of a dataset folder (every split, sorted), or [] if it is none."""
+    from core.datasets import DatasetError, discover
+
+    try:
+        index = discover(root)
+    except DatasetError:
+        return []
+    return sorted({sample.image for sample in index.samples})
 
 
 def _safe_output(out_dir: Path, name: str) -> Path:

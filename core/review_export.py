@@ -13,9 +13,22 @@ from core.export import ExportError, ReviewedImage, export_reviews
 from core.inference import run_to_end
 from core.lesions import LESIONS, Lesion
 from core.review import ImageAnalysis, ReviewEngine
-from core.session import SESSION_DIR, SESSION_FILE, ReviewSession, ReviewStatus, now
+from core.session import SESSION_DIR, SESSION_FILE, LesionReview, ReviewSession, ReviewStatus, now
 
 log = logging.getLogger(__name__)
+
+
+SOURCE_EDITED = "reviewed: edited"
+SOURCE_ADOPTED = "reviewed: adopted unchanged"
+SOURCE_ACCEPTED = "accepted unopened when the photograph was marked reviewed"
+SOURCE_NOT_REVIEWED = "model at threshold"
+
+
+def lesion_source(item: LesionReview, edited_pixels: int) -> str:
+    """Where an adopted lesion's exported mask came from (the manifest's ``source``)."""
+    if edited_pixels > 0:
+        return SOURCE_EDITED
+    return SOURCE_ACCEPTED if item.accepted_with_photograph else SOURCE_ADOPTED
 
 
 def reviewed_image(
@@ -24,6 +37,7 @@ def reviewed_image(
     """The photograph's masks as the reviewer left them.
 
     Adopted lesions give their edited mask; the others the prediction at ``thresholds``.
+    ``sources`` says per lesion whether a person looked at it (see :func:`lesion_source`).
 
     Raises:
         ExportError: a lesion was never adopted and there is no prediction to fall back on.
@@ -38,12 +52,12 @@ def reviewed_image(
         item = review.lesions[lesion]
         mask = session.load_mask(name, lesion, analysis.shape)
         if mask is not None:
-            masks[lesion], sources[lesion] = mask.mask(), "reviewed"
+            masks[lesion], sources[lesion] = mask.mask(), lesion_source(item, mask.edited_pixels())
             used[lesion], edited[lesion] = item.adopted_threshold, mask.edited_pixels()
         elif analysis.prediction is not None:
             masks[lesion], sources[lesion] = (
                 analysis.prediction.mask(lesion, thresholds[lesion]),
-                "model at threshold",
+                SOURCE_NOT_REVIEWED,
             )
             used[lesion], edited[lesion] = thresholds[lesion], 0
         else:
@@ -69,6 +83,14 @@ def reviewed_image(
         updated=review.updated,
         fov_pixels=fov_pixels,
     )
+
+
+def session_thresholds(
+    session: ReviewSession, defaults: dict[Lesion, float] | None = None
+) -> dict[Lesion, float]:
+    """The thresholds a session's lesions are shown and exported at (the model's defaults, else
+    0.5, where the session has none)."""
+    return {lesion: session.thresholds.get(lesion, (defaults or {}).get(lesion, 0.5)) for lesion in LESIONS}
 
 
 def find_session(path: str | os.PathLike[str]) -> ReviewSession:
@@ -110,7 +132,7 @@ def export_session(
         raise ExportError(
             f"{session.file}: reviewed with model {used}, not {given}; pass --model with the session's model"
         )
-    thresholds = {lesion: session.thresholds.get(lesion, 0.5) for lesion in LESIONS}
+    thresholds = session_thresholds(session, engine.default_thresholds if engine is not None else None)
     items = []
     for name, review in sorted(session.images.items()):
         if review.status is ReviewStatus.NOT_STARTED and not everything:

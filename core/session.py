@@ -73,6 +73,7 @@ class LesionReview:
         mask: the editable mask, once adopted (loaded lazily from disk).
         saved_revision: the mask revision last written to disk.
         updated: time of the last change.
+        accepted_with_photograph: adopted unopened when the photograph was marked reviewed.
     """
 
     status: ReviewStatus = ReviewStatus.NOT_STARTED
@@ -81,6 +82,7 @@ class LesionReview:
     saved_revision: int = -1
     updated: str = ""
     edited_pixels: int = 0  # as of the last save (counted in the writer thread)
+    accepted_with_photograph: bool = False
 
     @property
     def adopted(self) -> bool:
@@ -205,6 +207,9 @@ class ReviewSession:
                     lesion_review.adopted_threshold = lesion_item.get("adopted_threshold")
                     lesion_review.edited_pixels = int(lesion_item.get("edited_pixels", 0))
                     lesion_review.updated = lesion_item.get("updated", "")
+                    lesion_review.accepted_with_photograph = bool(
+                        lesion_item.get("accepted_with_photograph", False)
+                    )
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise SessionError(
                 f"{self.file}: cannot read the review session ({exc}); it was left untouched. Move it "
@@ -250,6 +255,7 @@ class ReviewSession:
                 }
                 entry["updated"] = item.updated
                 entry["edited_pixels"] = item.edited_pixels
+                entry["accepted_with_photograph"] = item.accepted_with_photograph
                 lesions[lesion.code] = entry
             images[name] = {
                 "digest": review.digest,

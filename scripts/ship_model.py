@@ -24,6 +24,7 @@ from core.checkpoint import load_checkpoint, save_checkpoint
 from core.cli_checks import format_checks
 from core.io import write_bytes_atomic
 from core.model import count_parameters
+from core.model_card import DEVELOPER_SECTION
 from core.paths import resources_dir
 
 log = logging.getLogger("ship_model")
@@ -74,7 +75,7 @@ def _comparison(before: dict, after: dict) -> list[str]:
 
     names = ["validation mAUPR", "simulated camera mAUPR", "FOV-border false alarms", "healthy eye flagged"]
     lines = [
-        f"Against the previous built-in model ({before['model']['name']}, the paper's recipe), same checks:",
+        f"Against the previous built-in model ({before['model']['name']}), same checks:",
         "",
         "| | previous | this model |",
         "|---|---|---|",
@@ -144,6 +145,8 @@ def _card(
         "scikit-image's normal fundus (`skimage.data.retina()`), share of the field of view flagged.",
         "",
         format_checks(checks) if checks else "(not run yet)",
+        "",
+        f"## {DEVELOPER_SECTION}",
         "",
         *(_comparison(before, checks) if before and checks else []),
         "The paper (METHOD.md) reports IDRiD test-split AUPR EX 0.887, HE 0.702, MA 0.664, SE 0.765, "

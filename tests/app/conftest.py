@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QEvent, QPointF, QSettings, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
 
 from app.controller import Controller
 from app.settings import AppSettings
@@ -33,6 +35,7 @@ def engine(tiny_checkpoint: Path, tmp_path: Path) -> ReviewEngine:
 @pytest.fixture
 def controller(qtbot, engine: ReviewEngine, app_settings: AppSettings) -> Iterator[Controller]:
     ctl = Controller(engine, app_settings)
+    answer_questions(ctl, True)
     qtbot.addWidget(ctl.window)
     ctl.window.resize(1400, 900)
     ctl.window.show()
@@ -54,6 +57,20 @@ def large_photo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def answer_questions(controller: Controller, answer: bool) -> list[str]:
+    """Answer every yes / no question of the window with ``answer`` (a modal box would block
+    the test); returns the list the questions asked are appended to."""
+    asked: list[str] = []
+
+    def confirm(_title: str, text: str) -> bool:
+        asked.append(text)
+        return answer
+
+    controller.notifier.confirm = confirm  # type: ignore[method-assign]
+    controller.notifier.asked = asked  # type: ignore[attr-defined]
+    return asked
+
+
 def wait_displayed(
     qtbot, controller: Controller, path: Path, prediction: bool = True, timeout: int = 60000
 ) -> None:
@@ -66,3 +83,45 @@ def wait_displayed(
         ),
         timeout=timeout,
     )
+
+
+def _widget_point(controller: Controller, y: float, x: float) -> QPointF:
+    scene = controller.view.view.mapViewToScene(QPointF(x, y))
+    return QPointF(controller.view.mapFromScene(scene))
+
+
+def _send(
+    controller: Controller, kind: QEvent.Type, y: float, x: float, buttons: Qt.MouseButton, shift=False
+) -> None:
+    point = _widget_point(controller, y, x)
+    modifiers = Qt.KeyboardModifier.ShiftModifier if shift else Qt.KeyboardModifier.NoModifier
+    button = Qt.MouseButton.LeftButton if kind != QEvent.Type.MouseMove else Qt.MouseButton.NoButton
+    event = QMouseEvent(
+        kind, point, controller.view.viewport().mapToGlobal(point), button, buttons, modifiers
+    )
+    QApplication.sendEvent(controller.view.viewport(), event)
+
+
+def drag(qtbot, controller: Controller, points: list[tuple[float, float]]) -> None:
+    """Press, move through ``points`` with the left button held, release: as a mouse would."""
+    left = Qt.MouseButton.LeftButton
+    _send(controller, QEvent.Type.MouseButtonPress, *points[0], left)
+    for y, x in points[1:]:
+        _send(controller, QEvent.Type.MouseMove, y, x, left)
+        qtbot.wait(5)
+    _send(controller, QEvent.Type.MouseButtonRelease, *points[-1], Qt.MouseButton.NoButton)
+    qtbot.wait(10)
+
+
+def click(controller: Controller, y: float, x: float, shift: bool = False) -> None:
+    _send(controller, QEvent.Type.MouseButtonPress, y, x, Qt.MouseButton.LeftButton, shift)
+    _send(controller, QEvent.Type.MouseButtonRelease, y, x, Qt.MouseButton.NoButton, shift)
+
+
+@pytest.fixture
+def opened(qtbot, controller: Controller, dataset: list[Path]) -> Controller:
+    controller.open_paths(list(dataset))
+    wait_displayed(qtbot, controller, dataset[0])
+    controller.view.view.setRange(xRange=(0, 720), yRange=(0, 480), padding=0)
+    QApplication.processEvents()
+    return controller

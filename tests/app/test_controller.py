@@ -76,7 +76,7 @@ def test_clicking_a_curve_sets_the_threshold(qtbot, controller: Controller, data
     controller.pr.curve_clicked.emit(Lesion.EX, float(curve.recall[index]), float(curve.precision[index]))
     expected = scores.threshold_near(Lesion.EX, float(curve.recall[index]), float(curve.precision[index]))
     assert controller.panel.rows[Lesion.EX].threshold_slider.value() == round(expected * 255)
-    assert controller.styles[Lesion.EX].threshold == round(expected * 255) / 255
+    assert controller.state.thresholds[Lesion.EX] == round(expected * 255) / 255
 
 
 def test_window_stays_responsive_during_inference(qtbot, controller: Controller, large_photo: Path) -> None:
@@ -249,22 +249,26 @@ def test_zoom_fit_and_actual_size(qtbot, controller: Controller, dataset: list[P
     assert rect.width() >= 720 * 0.99 and rect.height() >= 480 * 0.99
 
 
-def test_settings_are_remembered(qtbot, engine, app_settings, dataset: list[Path]) -> None:
+def test_settings_are_remembered_but_thresholds_stay_with_their_folder(
+    qtbot, engine, app_settings, dataset: list[Path]
+) -> None:
     first = Controller(engine, app_settings)
     qtbot.addWidget(first.window)
     first.panel.rows[Lesion.HE].threshold_slider.setValue(100)
-    first.panel.rows[Lesion.MA].set_colour((1, 2, 3))
+    assert first.state.thresholds[Lesion.HE] == 100 / 255
+    first.panel.rows[Lesion.MA].colour_chosen.emit(Lesion.MA, (1, 2, 3))
     first.panel.select(first.panel.truth_box, TruthMode.COMPARE)
     first.settings.set_last_folder(dataset[0].parent)
     first.shutdown()
     second = Controller(engine, app_settings)
     qtbot.addWidget(second.window)
-    assert second.styles[Lesion.HE].threshold == 100 / 255
-    assert second.styles[Lesion.MA].colour == (1, 2, 3)
+    assert second.state.layers[Lesion.MA].colour == (1, 2, 3)
     assert second.panel.truth_box.currentData() is TruthMode.COMPARE
     assert second.settings.last_folder() == dataset[0].parent
-    second.reset_thresholds()
-    assert second.styles[Lesion.HE].threshold == round(engine.default_thresholds[Lesion.HE] * 255) / 255
+    default_he = round(engine.default_thresholds[Lesion.HE] * 255) / 255
+    assert abs(second.state.thresholds[Lesion.HE] - default_he) < 1 / 255, (
+        "a threshold moved without a folder open never carries over to another session"
+    )
     second.shutdown()
 
 
@@ -274,20 +278,32 @@ def test_help_and_about(qtbot, controller: Controller) -> None:
     shortcuts = shortcuts_html(list(controller.window.actions_by_name.values()))
     for text in ("Ctrl+R", "Next image", "Esc", "F1"):
         assert text in shortcuts
-    about = about_html(controller.engine.loaded, "card text")
-    for text in (
-        "not a diagnosis",
-        "PyTorch",
-        "PySide6",
-        controller.engine.loaded.sha256,
-        "card text",
-        "IDRiD",
-    ):
+    about = "".join(about_html(controller.engine.loaded))
+    for text in ("not a diagnosis", "PyTorch", "PySide6", controller.engine.loaded.sha256, "IDRiD"):
         assert text in about
     controller.window.action("about").trigger()
     controller.window.action("help").trigger()
     names = {w.objectName() for w in controller.window.findChildren(object) if w.objectName()}
     assert {"about_dialog", "help_dialog"} <= names
+
+
+def test_about_renders_the_model_card_without_developer_notes(qtbot, controller: Controller) -> None:
+    from PySide6.QtWidgets import QDialog, QTextBrowser
+
+    from app.dialogs import about_dialog
+
+    card = (
+        "# Model card: x\n\n**A review aid.**\n\n| output | EX |\n|---|---|\n| 4 | 0.8596 |\n\n"
+        "## Notes for developers\n\nsession notes: retrain later\n\n## Licence and attribution\n\nCC BY 4.0\n"
+    )
+    from core.model_card import card_for_readers
+
+    dialog: QDialog = about_dialog(controller.window, controller.engine.loaded, card_for_readers(card))
+    qtbot.addWidget(dialog)
+    text = dialog.findChild(QTextBrowser).toPlainText()
+    assert "Model card: x" in text and "0.8596" in text and "CC BY 4.0" in text
+    assert "|---|" not in text and "**" not in text and "##" not in text, "Markdown is rendered, not shown"
+    assert "session notes" not in text, "notes for developers stay out of the doctor's card"
 
 
 def test_dropping_a_folder_adds_its_images(qtbot, controller: Controller, dataset: list[Path]) -> None:

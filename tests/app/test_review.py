@@ -7,58 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QPointF
+from PySide6.QtWidgets import QMessageBox
 
 from app.controller import Controller
 from core.ground_truth import find_ground_truth_in, load_ground_truth
 from core.lesions import Lesion
 from core.review_mask import MaskState
 from core.session import ReviewSession, ReviewStatus
-from tests.app.conftest import wait_displayed
-
-
-def _widget_point(controller: Controller, y: float, x: float) -> QPointF:
-    scene = controller.view.view.mapViewToScene(QPointF(x, y))
-    return QPointF(controller.view.mapFromScene(scene))
-
-
-def _send(
-    controller: Controller, kind: QEvent.Type, y: float, x: float, buttons: Qt.MouseButton, shift=False
-) -> None:
-    point = _widget_point(controller, y, x)
-    modifiers = Qt.KeyboardModifier.ShiftModifier if shift else Qt.KeyboardModifier.NoModifier
-    button = Qt.MouseButton.LeftButton if kind != QEvent.Type.MouseMove else Qt.MouseButton.NoButton
-    event = QMouseEvent(
-        kind, point, controller.view.viewport().mapToGlobal(point), button, buttons, modifiers
-    )
-    QApplication.sendEvent(controller.view.viewport(), event)
-
-
-def drag(qtbot, controller: Controller, points: list[tuple[float, float]]) -> None:
-    """Press, move through ``points`` with the left button held, release: as a mouse would."""
-    left = Qt.MouseButton.LeftButton
-    _send(controller, QEvent.Type.MouseButtonPress, *points[0], left)
-    for y, x in points[1:]:
-        _send(controller, QEvent.Type.MouseMove, y, x, left)
-        qtbot.wait(5)
-    _send(controller, QEvent.Type.MouseButtonRelease, *points[-1], Qt.MouseButton.NoButton)
-    qtbot.wait(10)
-
-
-def click(controller: Controller, y: float, x: float, shift: bool = False) -> None:
-    _send(controller, QEvent.Type.MouseButtonPress, y, x, Qt.MouseButton.LeftButton, shift)
-    _send(controller, QEvent.Type.MouseButtonRelease, y, x, Qt.MouseButton.NoButton, shift)
-
-
-@pytest.fixture
-def opened(qtbot, controller: Controller, dataset: list[Path]) -> Controller:
-    controller.open_paths(list(dataset))
-    wait_displayed(qtbot, controller, dataset[0])
-    controller.view.view.setRange(xRange=(0, 720), yRange=(0, 480), padding=0)
-    QApplication.processEvents()
-    return controller
+from tests.app.conftest import click, drag, wait_displayed
 
 
 def _mask(controller: Controller, lesion: Lesion = Lesion.EX):
@@ -324,7 +281,7 @@ def test_crash_recovery_after_kill(
         assert hashlib.sha256(mask.states.tobytes()).hexdigest() == expected
         assert reopened.review.panel.comment.text() == "check the macula"
         assert reopened.review.panel.lesion_status[Lesion.EX].currentData() is ReviewStatus.REVIEWED
-        assert reopened.styles[Lesion.HE].threshold == round(0.3 * 255) / 255
+        assert reopened.state.thresholds[Lesion.HE] == pytest.approx(0.3)
         assert reopened.worklist.review(dataset[0].resolve()) == "in progress"
         assert reopened.view.layer(Lesion.EX, "review").isVisible()
     finally:

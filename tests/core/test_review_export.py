@@ -44,7 +44,9 @@ def test_reviewed_image_takes_edits_and_falls_back_to_the_prediction(reviewed) -
     _, _, analysis, session, mask = reviewed
     item = reviewed_image(session, analysis, dict.fromkeys(LESIONS, 0.5))
     np.testing.assert_array_equal(item.masks[Lesion.EX], mask.mask())
-    assert item.sources[Lesion.EX] == "reviewed" and item.edited[Lesion.EX] == mask.edited_pixels() > 0
+    assert (
+        item.sources[Lesion.EX] == "reviewed: edited" and item.edited[Lesion.EX] == mask.edited_pixels() > 0
+    )
     np.testing.assert_array_equal(item.masks[Lesion.MA], analysis.prediction.mask(Lesion.MA, 0.5))
     assert item.sources[Lesion.MA] == "model at threshold" and item.status == "reviewed"
 
