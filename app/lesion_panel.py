@@ -117,7 +117,7 @@ class LesionRow(QGroupBox):
             self.note_label.setVisible(False)
         else:
             self.note_label.setText(
-                f"Showing your edited mask (adopted at {adopted_at:.2f}); the slider no longer changes "
+                f"Showing the adopted mask (adopted at {adopted_at:.2f}); the slider no longer changes "
                 "it here. Re-adopt (Ctrl+E) to start again from the slider's threshold."
             )
             self.note_label.setVisible(True)

@@ -115,10 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("model", type=Path, nargs="?", default=None)
     _add_gui(sub)
     from core.cli_checks import add_check
-    from core.cli_review import add_export
+    from core.cli_review import add_export, add_review
 
     add_check(sub)
     add_export(sub)
+    add_review(sub)
     return parser
 
 
@@ -235,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s")
     from core.cli_checks import run_check
     from core.cli_data import run_dataset, run_evaluate, run_train
-    from core.cli_review import run_export
+    from core.cli_review import run_export, run_review
 
     commands = {
         "predict": run_predict,
@@ -245,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         "train": run_train,
         "evaluate": run_evaluate,
         "export": run_export,
+        "review": run_review,
         "check": run_check,
     }
     if args.command in (None, "gui"):

@@ -1,4 +1,4 @@
-"""The ``export`` command: a review session's reviewed masks as files."""
+"""The ``export`` and ``review`` commands: a review session's masks as files; prefilling a folder."""
 
 from __future__ import annotations
 
@@ -48,3 +48,61 @@ def run_export(args: argparse.Namespace) -> int:
         print(path)  # noqa: T201 - the command's output
     log.info("exported %d files to %s", len(written), args.out)
     return 0
+
+
+def add_review(sub: argparse._SubParsersAction) -> None:
+    """Register ``review``."""
+    p = sub.add_parser(
+        "review",
+        help="a folder's review session: --prefill predicts every photograph and adopts every lesion",
+    )
+    p.add_argument("folder", type=Path, help="folder of the photographs")
+    p.add_argument(
+        "--prefill",
+        action="store_true",
+        help="run the model on every photograph and write the session with every lesion adopted at the "
+        "session's thresholds (resumable: run it again to continue)",
+    )
+    p.add_argument("--model", type=Path, default=None, help="model file; default: the built-in model")
+    p.add_argument("--device", default="auto")
+
+
+def run_review(args: argparse.Namespace) -> int:
+    """Prefill (``--prefill``) or print a one-line-per-photograph summary of the folder's session."""
+    from tqdm import tqdm
+
+    from core.errors import LesionLensError
+    from core.paths import default_model_path
+    from core.prediction_cache import PredictionCache
+    from core.prefill import prefill_folder
+    from core.review import ReviewEngine
+    from core.session import ReviewSession
+
+    if not args.folder.is_dir():
+        raise LesionLensError(f"{args.folder}: not a folder; give the folder of the photographs")
+    if not args.prefill:
+        session = ReviewSession.open(args.folder)
+        for name, review in sorted(session.images.items()):
+            lesions = ", ".join(f"{k.code} {v.status.value}" for k, v in review.lesions.items())
+            print(f"{name}: {review.status.value} ({lesions})")  # noqa: T201 - the command's output
+        return 0
+    engine = ReviewEngine(args.model or default_model_path(), PredictionCache(), device=args.device)
+    with tqdm(unit="photo", desc="prefill", disable=None) as bar:
+
+        def on_image(index: int, count: int, path: Path) -> None:
+            bar.total = count
+            bar.n = index
+            bar.set_postfix_str(path.name)
+
+        report = prefill_folder(args.folder, engine, on_image=on_image)
+        bar.n = bar.total or 0
+        bar.refresh()
+    log.info(
+        "prefilled %d photographs, %d were already done, %d failed",
+        len(report.prefilled),
+        len(report.already_done),
+        len(report.failed),
+    )
+    for name, message in report.failed.items():
+        log.error("%s: %s", name, message)
+    return 1 if report.failed else 0

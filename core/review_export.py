@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 SOURCE_EDITED = "reviewed: edited"
 SOURCE_ADOPTED = "reviewed: adopted unchanged"
 SOURCE_ACCEPTED = "accepted unopened when the photograph was marked reviewed"
+SOURCE_PREFILLED = "prefilled by the model, not reviewed"
 SOURCE_NOT_REVIEWED = "model at threshold"
 
 
@@ -28,6 +29,8 @@ def lesion_source(item: LesionReview, edited_pixels: int) -> str:
     """Where an adopted lesion's exported mask came from (the manifest's ``source``)."""
     if edited_pixels > 0:
         return SOURCE_EDITED
+    if item.prefilled:
+        return SOURCE_PREFILLED
     return SOURCE_ACCEPTED if item.accepted_with_photograph else SOURCE_ADOPTED
 
 

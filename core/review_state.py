@@ -227,7 +227,7 @@ class ReviewState:
         else:
             item.mask.replace(fresh.states, f"adopt at {threshold:.2f}")
         item.adopted_threshold, item.updated = threshold, now()
-        item.accepted_with_photograph = False
+        item.accepted_with_photograph = item.prefilled = False
         if item.status is ReviewStatus.NOT_STARTED:
             item.status = ReviewStatus.IN_PROGRESS
         review.touch()
@@ -239,27 +239,32 @@ class ReviewState:
         review = self.review
         if review is not None:
             review.lesions[lesion].updated = now()
+            review.lesions[lesion].prefilled = False
             review.touch()
         self._emit(Change.MASK, lesion)
 
     # the record ---------------------------------------------------------------------
     def unopened_lesions(self) -> list[Lesion]:
-        """Lesions nobody adopted or gave a status on this photograph."""
+        """Lesions nobody adopted, edited or gave a status on this photograph (prefilled ones too)."""
         review = self.review
         if review is None:
             return []
         return [
             lesion
             for lesion in LESIONS
-            if review.lesions[lesion].mask is None
-            and review.lesions[lesion].status is ReviewStatus.NOT_STARTED
+            if review.lesions[lesion].prefilled
+            or (
+                review.lesions[lesion].mask is None
+                and review.lesions[lesion].status is ReviewStatus.NOT_STARTED
+            )
         ]
 
     def mark_reviewed(self) -> list[Lesion]:
         """Finish the photograph: every lesion reviewed; those never adopted are adopted at the
         thresholds on screen and recorded as accepted with the photograph.
 
-        Returns the lesions adopted that way (empty without a prediction: then nothing changes
+        Prefilled lesions nobody touched are recorded as accepted with the photograph too.
+        Returns the lesions adopted now (empty without a prediction: then nothing changes
         unless every lesion was already adopted).
         """
         review, analysis = self.review, self.analysis
@@ -268,9 +273,12 @@ class ReviewState:
         missing = [lesion for lesion in LESIONS if review.lesions[lesion].mask is None]
         if missing and (analysis is None or analysis.prediction is None):
             return []
+        accepted = [lesion for lesion in LESIONS if review.lesions[lesion].prefilled]
         for lesion in missing:
             self.adopt(lesion)
+        for lesion in [*missing, *accepted]:
             review.lesions[lesion].accepted_with_photograph = True
+            review.lesions[lesion].prefilled = False
         stamp = now()
         for item in review.lesions.values():
             item.status, item.updated = ReviewStatus.REVIEWED, stamp
@@ -295,7 +303,7 @@ class ReviewState:
         if review is None:
             return False
         item = review.lesions[lesion]
-        item.status, item.updated = status, now()
+        item.status, item.updated, item.prefilled = status, now(), False
         review.touch()
         if status is not ReviewStatus.REVIEWED and review.status is ReviewStatus.REVIEWED:
             review.status = ReviewStatus.IN_PROGRESS  # a photograph is reviewed only when every lesion is

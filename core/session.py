@@ -74,6 +74,7 @@ class LesionReview:
         saved_revision: the mask revision last written to disk.
         updated: time of the last change.
         accepted_with_photograph: adopted unopened when the photograph was marked reviewed.
+        prefilled: adopted by ``lesionlens review --prefill`` and not touched by a person since.
     """
 
     status: ReviewStatus = ReviewStatus.NOT_STARTED
@@ -83,6 +84,7 @@ class LesionReview:
     updated: str = ""
     edited_pixels: int = 0  # as of the last save (counted in the writer thread)
     accepted_with_photograph: bool = False
+    prefilled: bool = False
 
     @property
     def adopted(self) -> bool:
@@ -210,6 +212,7 @@ class ReviewSession:
                     lesion_review.accepted_with_photograph = bool(
                         lesion_item.get("accepted_with_photograph", False)
                     )
+                    lesion_review.prefilled = bool(lesion_item.get("prefilled", False))
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise SessionError(
                 f"{self.file}: cannot read the review session ({exc}); it was left untouched. Move it "
@@ -256,6 +259,7 @@ class ReviewSession:
                 entry["updated"] = item.updated
                 entry["edited_pixels"] = item.edited_pixels
                 entry["accepted_with_photograph"] = item.accepted_with_photograph
+                entry["prefilled"] = item.prefilled
                 lesions[lesion.code] = entry
             images[name] = {
                 "digest": review.digest,
