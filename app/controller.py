@@ -7,37 +7,35 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QFileDialog
 
 from app import dialogs
 from app.edit_tools import EditTool
 from app.inference_control import InferenceControl
-from app.legend import Legend, legend_entries
 from app.lesion_panel import LesionPanel
 from app.main_window import MainWindow
 from app.notify import Notifier
-from app.overlay_state import OverlayStyle, TruthMode
 from app.pr_panel import PRPanel
 from app.review_control import ReviewControl
 from app.review_panel import ReviewPanel
 from app.settings import AppSettings
 from app.state_view import StateView
+from app.truth_control import TruthControl
+from app.view_modes import ViewModes
 from app.workers import Job, JobRunner
 from app.worklist import ImageState
 
 if TYPE_CHECKING:
-    import numpy as np
-from core.display import DisplayAid, display_image
-from core.errors import LesionLensError
-from core.ground_truth import GroundTruthSource, find_ground_truth_in
+    pass
+from core.ground_truth import GroundTruthSource
 from core.io import IMAGE_SUFFIXES
 from core.lesions import LESIONS, Lesion
 from core.metrics import PRAccumulator
 from core.model_card import card_for_readers
 from core.predict_files import expand_inputs
 from core.review import ImageAnalysis, ReviewEngine, combine, open_without_model, with_truth
-from core.review_state import Change, Layer, ReviewState
+from core.review_state import Layer, ReviewState
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +73,11 @@ class Controller(QObject):
         self.notifier = Notifier(self.window)
         self.notifier.error.connect(self.error.emit)
         self.drawing = StateView(self.state, self.window)
-        self.legend = Legend(self.view)
+        self.modes = ViewModes(self.state, self.window, settings)
         self.scores: dict[Path, PRAccumulator] = {}
-        self.truth_overrides: dict[Path, GroundTruthSource | None] = {}
-        self.aid = DisplayAid.ORIGINAL
-        self._aid_images: dict[DisplayAid, np.ndarray] = {}
+        self.truth = TruthControl(self.state, self.window, self.runner, self.notifier, self._on_truth_loaded)
         self.inference = InferenceControl(
-            engine, self.runner, self.worklist, self.window, self.notifier, self.truth_overrides.get, self
+            engine, self.runner, self.worklist, self.window, self.notifier, self.truth.for_path, self
         )
         self.inference.result.connect(self._on_inference_result)
         self.queue = self.inference.queue
@@ -95,9 +91,6 @@ class Controller(QObject):
             settings,
             engine,
         )
-        self.truth_folder: Path | None = None  # searched when a photograph has no ground truth of its own
-        self.state.subscribe(self._on_state)
-        self._restore_view_modes()
         self._connect()
         self.window.model_label.setText(
             f"model: {engine.loaded.meta.name} ({self.model_sha[:12]})" if engine else "no model loaded"
@@ -114,23 +107,12 @@ class Controller(QObject):
         return self.state.analysis
 
     # set-up -------------------------------------------------------------------------
-    def _restore_view_modes(self) -> None:
-        for box, kind, key, default in (
-            (self.panel.aid_box, DisplayAid, "aid", DisplayAid.ORIGINAL),
-            (self.panel.overlay_box, OverlayStyle, "overlay", OverlayStyle.FILL),
-            (self.panel.truth_box, TruthMode, "truth", TruthMode.OUTLINE),
-        ):
-            name = self.settings.text(key, default.name)
-            member = kind[name] if name in kind.__members__ else default
-            LesionPanel.select(box, member)
-            self._on_mode(key, member)
-
     def _connect(self) -> None:
         w, a, state = self.window, self.window.action, self.state
         for name, slot in (
             ("open_files", self.choose_files),
             ("open_folder", self.choose_folder),
-            ("choose_truth", self.choose_truth_folder),
+            ("choose_truth", self.truth.choose_folder),
             ("clear_truth", lambda: self.set_truth(None)),
             ("save_screenshot", self.choose_screenshot),
             ("quit", w.close),
@@ -165,12 +147,8 @@ class Controller(QObject):
         w.paths_dropped.connect(partial(self.open_paths, select=True))
         w.closing.connect(self.shutdown)
         self.worklist.current_changed.connect(self.show_image)
-        self.panel.aid_changed.connect(partial(self._on_mode, "aid"))
-        self.panel.overlay_style_changed.connect(partial(self._on_mode, "overlay"))
-        self.panel.truth_mode_changed.connect(partial(self._on_mode, "truth"))
         self.panel.reset_thresholds.connect(state.reset_thresholds)
         self.pr.curve_clicked.connect(self._on_curve_clicked)
-        self.view.hovered.connect(self._on_hover)
 
     def _connect_review(self) -> None:
         a, r, panel = self.window.action, self.review, self.review.panel
@@ -231,7 +209,7 @@ class Controller(QObject):
     @Slot(object)
     def show_image(self, path: Path) -> None:
         """Make ``path`` the current photograph: nothing of the previous one stays on screen."""
-        self._aid_images.clear()
+        self.modes.forget_image()
         self.state.show(None, None)
         self.review.show_loading(path)
         self.view.set_image(None)
@@ -242,7 +220,7 @@ class Controller(QObject):
         self.window.setWindowTitle(f"{path.name} - LesionLens: review aid, not a diagnosis")
         if self.queue is not None and self.queue.running_path not in (None, path):
             self.inference.prefer(path)  # the photograph on screen is predicted first
-        override = self.truth_overrides.get(path) or self._truth_from_folder(path)
+        override = self.truth.for_path(path)
         if self.engine is not None:
             work = partial(self.engine.open, path, override)
         else:
@@ -251,14 +229,6 @@ class Controller(QObject):
         job.signals.finished.connect(self._on_opened)
         job.signals.failed.connect(partial(self._on_open_failed, path))
         self.runner.start(job)
-
-    def _truth_from_folder(self, path: Path) -> GroundTruthSource | None:
-        if self.truth_folder is None or path in self.truth_overrides:
-            return None
-        try:
-            return find_ground_truth_in(self.truth_folder, path)
-        except LesionLensError:
-            return None
 
     @Slot(object)
     def _on_opened(self, analysis: ImageAnalysis) -> None:
@@ -271,7 +241,7 @@ class Controller(QObject):
             self.remember(analysis)
         self.display(analysis)
         if analysis.prediction is None and self.auto_run and self.queue is not None:
-            self.inference.submit(analysis.path, analysis.truth_source, first=True)
+            self.inference.submit(analysis.path, analysis.truth_source, first=True, opened=analysis)
 
     def _on_open_failed(self, path: Path, message: str) -> None:
         self.worklist.set_state(path, ImageState.FAILED)
@@ -284,8 +254,8 @@ class Controller(QObject):
         """Show a photograph (or its new prediction / ground truth) through the review state."""
         same_image = self.analysis is not None and self.analysis.path == analysis.path
         if not same_image:
-            self._aid_images.clear()
-        self.view.set_image(self._aid_image(analysis), keep_view=same_image)
+            self.modes.forget_image()
+        self.view.set_image(self.modes.aid_image(analysis), keep_view=same_image)
         session = self.review.open_record(analysis)
         if same_image and session is self.state.session:
             self.state.update_analysis(analysis)
@@ -296,19 +266,8 @@ class Controller(QObject):
         self.panel.truth_label.setText(f"ground truth: {source or 'none found'}")
         self.pr.set_scores(analysis.scores, *self.pooled())
         self.drawing.show_pr_rows()
-        self._show_legend()
+        self.modes.show_legend()
         self.displayed.emit(analysis.path, analysis.prediction is not None)
-
-    def _aid_image(self, analysis: ImageAnalysis | None) -> np.ndarray | None:
-        if analysis is None:
-            return None
-        if self.aid not in self._aid_images:
-            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-            try:
-                self._aid_images[self.aid] = display_image(analysis.image, self.aid)
-            finally:
-                QApplication.restoreOverrideCursor()
-        return self._aid_images[self.aid]
 
     def run_current(self) -> None:
         """Predict the current photograph (again), first in the queue."""
@@ -342,35 +301,19 @@ class Controller(QObject):
         self.display(analysis)
 
     # ground truth -------------------------------------------------------------------
-    def choose_truth_folder(self) -> None:
-        if self.analysis is None:
-            return
-        folder = QFileDialog.getExistingDirectory(
-            self.window, f"Ground-truth folder for {self.analysis.path.name}", str(self.analysis.path.parent)
-        )
-        if folder:
-            try:
-                source = find_ground_truth_in(folder, self.analysis.path)
-            except LesionLensError as exc:
-                self.show_error("No ground truth", str(exc))
-                return
-            self.set_truth(source)
+    @property
+    def truth_folder(self) -> Path | None:
+        return self.truth.folder
+
+    @truth_folder.setter
+    def truth_folder(self, folder: Path | None) -> None:
+        self.truth.folder = folder
 
     def set_truth(self, source: GroundTruthSource | None) -> None:
         """Use these masks for the current photograph (None: none)."""
-        analysis = self.analysis
-        if analysis is None:
-            return
-        self.truth_overrides[analysis.path] = source
-        job = Job(partial(with_truth, analysis, source), str(analysis.path))
-        job.signals.finished.connect(self._on_truth_loaded)
-        job.signals.failed.connect(partial(self.show_error, "Cannot read the ground truth"))
-        self.runner.start(job)
+        self.truth.set_truth(source)
 
-    @Slot(object)
     def _on_truth_loaded(self, analysis: ImageAnalysis) -> None:
-        if self.analysis is None or analysis.path != self.analysis.path:
-            return
         if analysis.prediction is not None:
             self.remember(analysis)
         self.display(analysis)
@@ -399,44 +342,6 @@ class Controller(QObject):
     def toggle_overlays(self) -> None:
         """Hide every overlay, or show them all when all are hidden (O)."""
         self.state.set_all_visible(not self.state.any_visible)
-
-    def _on_state(self, change: Change, _lesion: Lesion | None) -> None:
-        if change in (Change.LAYER, Change.PHOTOGRAPH):
-            self._show_legend()
-
-    def _show_legend(self) -> None:
-        analysis = self.analysis
-        has_truth = analysis is not None and analysis.truth is not None
-        self.legend.show_entries(
-            *legend_entries(self.state.layers, self.view.overlay_style, self.view.truth_mode, has_truth)
-        )
-        self.legend.setVisible(analysis is not None and analysis.prediction is not None)
-
-    def _on_mode(self, key: str, member: object) -> None:
-        if isinstance(member, DisplayAid):
-            self.aid = member
-            if self.analysis is not None:
-                self.view.set_image(self._aid_image(self.analysis), keep_view=True)
-        elif isinstance(member, OverlayStyle):
-            self.view.set_overlay_style(member)
-        elif isinstance(member, TruthMode):
-            self.view.set_truth_mode(member)
-        self.settings.set_text(key, member.name)  # type: ignore[attr-defined]
-        self._show_legend()
-
-    def _on_hover(self, y: int, x: int) -> None:
-        analysis = self.analysis
-        if analysis is None or not (0 <= y < analysis.shape[0] and 0 <= x < analysis.shape[1]):
-            self.window.pixel_label.setText("")
-            return
-        text = f"x {x}, y {y}"
-        values = analysis.prediction.at(y, x) if analysis.prediction is not None else None
-        if values is not None:
-            text += "  |  " + "  ".join(f"{lesion.code} {p:.2f}" for lesion, p in values.items())
-        if analysis.truth is not None:
-            present = [lesion.code for lesion in LESIONS if analysis.truth[lesion][y, x]]
-            text += f"  |  truth: {', '.join(present) or 'none'}"
-        self.window.pixel_label.setText(text)
 
     # review -------------------------------------------------------------------------
     def mark_reviewed(self) -> None:

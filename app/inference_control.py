@@ -46,9 +46,15 @@ class InferenceControl(QObject):
             self.queue.cancelled.connect(self._on_cancelled)
             self.queue.paused.connect(self._mark_queued)
 
-    def submit(self, path: Path, truth: GroundTruthSource | None, first: bool = False) -> None:
+    def submit(
+        self,
+        path: Path,
+        truth: GroundTruthSource | None,
+        first: bool = False,
+        opened: ImageAnalysis | None = None,
+    ) -> None:
         if self.queue is not None:
-            self.queue.submit(path, truth, first=first)
+            self.queue.submit(path, truth, first=first, opened=opened)
             self._mark_queued(path)
 
     def prefer(self, path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from functools import partial
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from core.ground_truth import GroundTruthSource
 from core.review import ImageAnalysis, ReviewEngine
 
 log = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL_S = 0.1
 
 
 class InferenceQueue(QObject):
@@ -39,6 +42,8 @@ class InferenceQueue(QObject):
         self.running: tuple[Path, Job] | None = None
         self._truths: dict[Path, GroundTruthSource | None] = {}
         self._pausing: Path | None = None
+        self._last_progress = 0.0
+        self._opened: dict[Path, ImageAnalysis] = {}
 
     @property
     def running_path(self) -> Path | None:
@@ -47,8 +52,17 @@ class InferenceQueue(QObject):
     def is_pending(self, path: Path) -> bool:
         return any(item[0] == path for item in self.pending)
 
-    def submit(self, path: Path, truth: GroundTruthSource | None = None, first: bool = False) -> None:
+    def submit(
+        self,
+        path: Path,
+        truth: GroundTruthSource | None = None,
+        first: bool = False,
+        opened: ImageAnalysis | None = None,
+    ) -> None:
         """Queue a photograph; a queued one moves, a running one stays.
+
+        ``opened``: the photograph already read (and found missing from the cache) by the
+        window; its prediction starts from it instead of reading and hashing the file again.
 
         With ``first`` it goes to the front, and a running photograph (another one) is
         stopped and put back right behind it: the photograph on screen is predicted first.
@@ -58,6 +72,8 @@ class InferenceQueue(QObject):
             return
         self.pending = [item for item in self.pending if item[0] != path]
         self.pending.insert(0 if first else len(self.pending), (path, truth))
+        if opened is not None and opened.path == path and opened.prediction is None:
+            self._opened[path] = opened
         if first and live and self._pausing is None:
             running_path, job = self.running
             self._pausing = running_path
@@ -69,6 +85,7 @@ class InferenceQueue(QObject):
         """Stop the running inference and empty the queue; returns the paths dropped from the queue."""
         dropped = [path for path, _ in self.pending]
         self.pending.clear()
+        self._opened.clear()
         self._pausing = None
         if self.running is not None:
             self.running[1].cancel()
@@ -79,7 +96,11 @@ class InferenceQueue(QObject):
             return
         path, truth = self.pending.pop(0)
         self._truths[path] = truth
-        job = Job(partial(self.engine.iter_analyse, path, truth), str(path))
+        opened = self._opened.pop(path, None)
+        if opened is not None and opened.truth_source == truth:
+            job = Job(partial(self.engine.iter_predict, opened), str(path))
+        else:
+            job = Job(partial(self.engine.iter_analyse, path, truth), str(path))
         # Bound slots of this QObject: Qt queues them into the GUI thread.
         job.signals.progress.connect(self._on_progress)
         job.signals.finished.connect(self._on_finished)
@@ -98,8 +119,11 @@ class InferenceQueue(QObject):
     @Slot(int, int)
     def _on_progress(self, done: int, total: int) -> None:
         path = self._path_of_sender()
-        if path is not None:
-            self.progress.emit(path, done, total)
+        now = time.monotonic()
+        if path is None or (now - self._last_progress < PROGRESS_INTERVAL_S and done < total):
+            return  # at most a few updates a second: the window stays out of the network's way
+        self._last_progress = now
+        self.progress.emit(path, done, total)
 
     @Slot(object)
     def _on_finished(self, analysis: ImageAnalysis) -> None:

@@ -172,17 +172,24 @@ class MainWindow(QMainWindow):
         return self.actions_by_name[name]
 
     def show_progress(self, done: int, total: int, label: str) -> None:
-        self.progress.setMaximum(max(total, 1))
+        """Update the progress bar; visibility and text change only when they must (each change
+        relays out the toolbar and can repaint the window, the photograph included)."""
+        if self.progress.maximum() != max(total, 1):
+            self.progress.setMaximum(max(total, 1))
         self.progress.setValue(done)
-        self.progress.setFormat(f"{label}: %v / %m tiles")
-        self.progress_action.setVisible(True)
-        self.cancel_action.setVisible(True)
-        self.progress.setVisible(True)
-        self.cancel_button.setVisible(True)
+        text = f"{label}: %v / %m tiles"
+        if self.progress.format() != text:
+            self.progress.setFormat(text)
+        if not self.progress_action.isVisible():
+            self.progress_action.setVisible(True)
+            self.cancel_action.setVisible(True)
+            self.progress.setVisible(True)
+            self.cancel_button.setVisible(True)
 
     def hide_progress(self) -> None:
-        self.progress_action.setVisible(False)
-        self.cancel_action.setVisible(False)
+        if self.progress_action.isVisible():
+            self.progress_action.setVisible(False)
+            self.cancel_action.setVisible(False)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
         if event.mimeData().hasUrls():

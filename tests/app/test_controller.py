@@ -100,15 +100,15 @@ def test_window_stays_responsive_during_inference(qtbot, controller: Controller,
 
 def test_cancel_inference(qtbot, controller: Controller, large_photo: Path, monkeypatch) -> None:
     gate = threading.Event()  # holds the inference after its first step, so the click always lands in time
-    original = controller.engine.iter_analyse
+    engine = controller.engine
+    predict = engine.iter_predict  # iter_analyse predicts through it too
 
-    def gated(*args):
-        inner = original(*args)
+    def gated(inner):
         yield next(inner)
         gate.wait(30)
         return (yield from inner)
 
-    monkeypatch.setattr(controller.engine, "iter_analyse", gated)
+    monkeypatch.setattr(engine, "iter_predict", lambda *a: gated(predict(*a)))
     with qtbot.waitSignal(controller.queue.progress, timeout=30000):
         controller.open_paths([large_photo])
     assert controller.window.cancel_button.isVisible()

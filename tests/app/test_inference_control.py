@@ -15,18 +15,18 @@ def test_switching_during_inference_predicts_the_shown_photograph_first(
     qtbot, controller: Controller, large_photo: Path, dataset: list[Path], monkeypatch
 ) -> None:
     gate = threading.Event()
-    original = controller.engine.iter_analyse
+    engine = controller.engine
+    predict = engine.iter_predict  # iter_analyse predicts through it too
     order: list[Path] = []
 
-    def gated(path, *args):
+    def gated(path: Path, inner):
         order.append(Path(path))
-        inner = original(path, *args)
         if Path(path) == large_photo.resolve():
             yield next(inner)
             gate.wait(30)  # the large photograph is still "running" when the reader moves on
         return (yield from inner)
 
-    monkeypatch.setattr(controller.engine, "iter_analyse", gated)
+    monkeypatch.setattr(engine, "iter_predict", lambda analysis: gated(analysis.path, predict(analysis)))
     with qtbot.waitSignal(controller.queue.progress, timeout=30000):
         controller.open_paths([large_photo])
     controller.open_paths([dataset[0]], select=True)  # what Ctrl+O does: the opened file is shown

@@ -34,12 +34,12 @@ def test_every_mode_has_entries_and_comparison_colours_are_no_lesion_colour() ->
 
 def test_the_legend_is_on_the_image_and_follows_the_mode(qtbot, opened: Controller) -> None:
     c = opened
-    assert c.legend.isVisible() and c.legend.parent() is c.view
+    assert c.modes.legend.isVisible() and c.modes.legend.parent() is c.view
     c.panel.select(c.panel.truth_box, TruthMode.COMPARE)
-    assert "TP / FP / FN" in c.legend.text() and "missed" in c.legend.text()
+    assert "TP / FP / FN" in c.modes.legend.text() and "missed" in c.modes.legend.text()
     c.panel.select(c.panel.truth_box, TruthMode.TRUTH)
-    assert "ground truth" in c.legend.text()
+    assert "ground truth" in c.modes.legend.text()
     c.panel.select(c.panel.truth_box, TruthMode.OUTLINE)
-    assert "pale outline" in c.legend.text()
+    assert "pale outline" in c.modes.legend.text()
     c.window.action("toggle_SE").trigger()
-    assert "Soft exudate" not in c.legend.text()
+    assert "Soft exudate" not in c.modes.legend.text()

@@ -82,7 +82,7 @@ def test_hiding_all_overlays_shows_in_the_checkboxes_and_the_menu(qtbot, opened:
         fill = c.view.layer(lesion, "fill")
         assert fill is None or not fill.isVisible()
     assert not overlays.isChecked()
-    assert "hidden" in c.legend.text()
+    assert "hidden" in c.modes.legend.text()
     c.window.action("toggle_HE").trigger()  # H shows haemorrhages only
     assert c.panel.rows[Lesion.HE].visible_box.isChecked() and overlays.isChecked()
     assert not c.panel.rows[Lesion.MA].visible_box.isChecked()
