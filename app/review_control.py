@@ -138,9 +138,11 @@ class ReviewControl(QObject):
         session = self.session_for(analysis.path)
         if session is None:
             return None
+        if session is self.state.session:
+            return session  # the photograph on screen got a prediction or ground truth: loaded already
         name = analysis.path.name
         review = session.image(name)
-        if review.digest and review.digest != analysis.digest and session is not self.state.session:
+        if review.digest and review.digest != analysis.digest:
             self.notifier.show_error(
                 "The photograph changed",
                 f"{analysis.path}: its content differs from the one reviewed on {review.updated}; "

@@ -89,14 +89,6 @@ class AppSettings:
     def set_opacity(self, lesion: Lesion, value: float) -> None:
         self.store.setValue(f"opacity/{lesion.code}", float(value))
 
-    def threshold(self, model_sha256: str, lesion: Lesion) -> float | None:
-        """The threshold last used with this model (thresholds belong to a model)."""
-        key = f"thresholds/{model_sha256[:16]}/{lesion.code}"
-        return self._float(key, -1.0) if self.store.contains(key) else None
-
-    def set_threshold(self, model_sha256: str, lesion: Lesion, value: float) -> None:
-        self.store.setValue(f"thresholds/{model_sha256[:16]}/{lesion.code}", float(value))
-
     def text(self, key: str, default: str) -> str:
         return str(self.store.value(f"view/{key}", default) or default)
 

@@ -10,6 +10,7 @@ import numpy as np
 from PySide6.QtWidgets import QApplication
 
 from app.controller import Controller
+from app.overlay_state import TruthMode
 from core.lesion_stats import mask_stats
 from core.lesions import LESIONS, Lesion
 from tests.app.conftest import drag
@@ -49,6 +50,12 @@ def test_counts_table_and_export_describe_the_edited_mask(
     assert [c.pr.table.item(LESIONS.index(Lesion.EX), column).text() for column in range(5)] == table_before
     assert c.view.layer(Lesion.EX, "review").isVisible()
     assert c.review.panel.adopt_button.text() == f"Re-adopt EX at {c.state.thresholds[Lesion.EX]:.2f}"
+
+    c.panel.select(c.panel.truth_box, TruthMode.COMPARE)  # TP / FP / FN of the edited mask, not the map
+    truth = c.analysis.truth[Lesion.EX]
+    marked_not_true = c.view.layer(Lesion.EX, "compare_other").image > 0
+    np.testing.assert_array_equal(marked_not_true, mask.mask() & ~truth)
+    c.panel.select(c.panel.truth_box, TruthMode.OUTLINE)
 
     c.window.action("mark_reviewed").trigger()
     out = tmp_path / "export"
