@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import torch  # noqa: E402, F401 - before Qt, as the app does
+import torch  # noqa: E402 - before Qt, as the app does
 
 from bench.doc_sections import write_section  # noqa: E402
 from bench.machine import cpu_name  # noqa: E402
