@@ -77,7 +77,7 @@ class Controller(QObject):
         self.scores: dict[Path, PRAccumulator] = {}
         self.truth = TruthControl(self.state, self.window, self.runner, self.notifier, self._on_truth_loaded)
         self.inference = InferenceControl(
-            engine, self.runner, self.worklist, self.window, self.notifier, self.truth.for_path, self
+            engine, self.worklist, self.window, self.notifier, self.truth.for_path, self
         )
         self.inference.result.connect(self._on_inference_result)
         self.queue = self.inference.queue
@@ -386,7 +386,7 @@ class Controller(QObject):
             self.settings.set_colour(lesion, layer.colour)
             self.settings.set_opacity(lesion, layer.opacity)
         self.settings.sync()
-        self.inference.cancel()
+        self.inference.shutdown()
         self.runner.cancel_all()
         self.runner.wait(60000)
         self.review.flush()

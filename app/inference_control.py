@@ -10,7 +10,6 @@ from PySide6.QtCore import QObject, Signal
 from app.inference_queue import InferenceQueue
 from app.main_window import MainWindow
 from app.notify import Notifier
-from app.workers import JobRunner
 from app.worklist import ImageState, Worklist
 from core.ground_truth import GroundTruthSource
 from core.review import ImageAnalysis, ReviewEngine
@@ -28,7 +27,6 @@ class InferenceControl(QObject):
     def __init__(
         self,
         engine: ReviewEngine | None,
-        runner: JobRunner,
         worklist: Worklist,
         window: MainWindow,
         notifier: Notifier,
@@ -37,7 +35,7 @@ class InferenceControl(QObject):
     ) -> None:
         super().__init__(parent)
         self.worklist, self.window, self.notifier, self.truth_for = worklist, window, notifier, truth_for
-        self.queue = InferenceQueue(engine, runner, self) if engine else None
+        self.queue = InferenceQueue(engine, self) if engine else None
         if self.queue is not None:
             self.queue.started.connect(self._on_started)
             self.queue.progress.connect(self._on_progress)
@@ -82,6 +80,12 @@ class InferenceControl(QObject):
             return
         for path in self.queue.cancel():
             self.worklist.set_state(path, ImageState.NOT_RUN)
+
+    def shutdown(self, timeout_ms: int = 60000) -> None:
+        """Stop inference and wait for its thread (at exit)."""
+        self.cancel()
+        if self.queue is not None:
+            self.queue.runner.wait(timeout_ms)
 
     def _on_started(self, path: Path) -> None:
         self.worklist.set_state(path, ImageState.RUNNING)

@@ -142,11 +142,23 @@ class ReviewEngine:
             return analysis
         return (yield from self.iter_predict(analysis))
 
-    def iter_predict(self, analysis: ImageAnalysis) -> Generator[InferenceProgress, None, ImageAnalysis]:
-        """Predict one photograph (yielding progress), store it in the cache and score it."""
+    def _ensure_predictor(self) -> Predictor:
         if self._predictor is None:
             self._predictor = Predictor.from_loaded(self.loaded, self.config)
-        prediction = yield from self._predictor.iter_predict(analysis.image, spread=True)
+        return self._predictor
+
+    def warm_up(self) -> None:
+        """Run the network once on blank tiles in the calling thread, so the first photograph
+        predicted there does not pay for the kernels' first-use set-up."""
+        predictor = self._ensure_predictor()
+        size = self.config.tiling.tile_size
+        predictor.predict_tiles(
+            np.zeros((predictor.batch_size, size, size, 3), np.uint8), f"{self.config.head}+spread"
+        )
+
+    def iter_predict(self, analysis: ImageAnalysis) -> Generator[InferenceProgress, None, ImageAnalysis]:
+        """Predict one photograph (yielding progress), store it in the cache and score it."""
+        prediction = yield from self._ensure_predictor().iter_predict(analysis.image, spread=True)
         try:
             self.cache.store(self._key(analysis.digest), prediction)
         except OSError as exc:  # a full or read-only cache must not lose the result
