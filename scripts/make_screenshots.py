@@ -92,8 +92,10 @@ def render(image: Path, out_dir: Path) -> list[Path]:
                 y0, x0, y1, x1 = box
                 controller.view.view.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
                 controller.view.hovered.emit((y0 + y1) // 2, (x0 + x1) // 2)
-            for _ in range(5):
+            settle = time.perf_counter() + 1.0  # debounced counts (0.12 s) and the journal (0.4 s)
+            while time.perf_counter() < settle:
                 app.processEvents()
+                time.sleep(0.02)
             path = out_dir / f"{name}.png"
             controller.save_screenshot(path)
             controller.shutdown()
