@@ -86,6 +86,7 @@ class InferenceControl(QObject):
         self.cancel()
         if self.queue is not None:
             self.queue.runner.wait(timeout_ms)
+            self.queue.writer.wait(timeout_ms)
 
     def _on_started(self, path: Path) -> None:
         self.worklist.set_state(path, ImageState.RUNNING)

@@ -108,7 +108,7 @@ def test_cancel_inference(qtbot, controller: Controller, large_photo: Path, monk
         gate.wait(30)
         return (yield from inner)
 
-    monkeypatch.setattr(engine, "iter_predict", lambda *a: gated(predict(*a)))
+    monkeypatch.setattr(engine, "iter_predict", lambda *a, **k: gated(predict(*a, **k)))
     with qtbot.waitSignal(controller.queue.progress, timeout=30000):
         controller.open_paths([large_photo])
     assert controller.window.cancel_button.isVisible()

@@ -26,7 +26,9 @@ def test_switching_during_inference_predicts_the_shown_photograph_first(
             gate.wait(30)  # the large photograph is still "running" when the reader moves on
         return (yield from inner)
 
-    monkeypatch.setattr(engine, "iter_predict", lambda analysis: gated(analysis.path, predict(analysis)))
+    monkeypatch.setattr(
+        engine, "iter_predict", lambda analysis, **k: gated(analysis.path, predict(analysis, **k))
+    )
     with qtbot.waitSignal(controller.queue.progress, timeout=30000):
         controller.open_paths([large_photo])
     controller.open_paths([dataset[0]], select=True)  # what Ctrl+O does: the opened file is shown
