@@ -83,7 +83,10 @@ def run_review(args: argparse.Namespace) -> int:
     if not args.prefill:
         session = ReviewSession.open(args.folder)
         for name, review in sorted(session.images.items()):
-            lesions = ", ".join(f"{k.code} {v.status.value}" for k, v in review.lesions.items())
+            lesions = ", ".join(
+                f"{k.code} {'prefilled' if v.prefilled else v.status.value}"
+                for k, v in review.lesions.items()
+            )
             print(f"{name}: {review.status.value} ({lesions})")  # noqa: T201 - the command's output
         return 0
     engine = ReviewEngine(args.model or default_model_path(), PredictionCache(), device=args.device)

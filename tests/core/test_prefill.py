@@ -64,7 +64,7 @@ def test_review_prefill_command_and_export(
     monkeypatch.setenv("LESIONLENS_CACHE_DIR", str(tmp_path / "cache"))
     assert main(["review", str(folder), "--prefill", "--model", str(tiny_checkpoint), "--device", "cpu"]) == 0
     assert main(["review", str(folder)]) == 0
-    assert "not started" in capsys.readouterr().out
+    assert "EX prefilled" in capsys.readouterr().out
     session = ReviewSession.open(folder)
     engine = ReviewEngine(tiny_checkpoint, PredictionCache(tmp_path / "cache"), device="cpu")
     written = export_session(session, tmp_path / "out", engine, everything=True)

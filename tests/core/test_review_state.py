@@ -93,3 +93,20 @@ def test_nothing_is_recorded_without_a_photograph(state: ReviewState) -> None:
     assert not state.set_comment("lost?") and not state.set_image_status(ReviewStatus.FLAGGED)
     state.set_all_visible(False)
     assert not state.any_visible
+
+
+def test_prefilled_lesions_count_as_not_looked_at(tmp_path: Path, state: ReviewState, analysis) -> None:
+    state.show(ReviewSession(tmp_path, location=tmp_path / "s"), analysis)
+    for lesion in LESIONS:
+        state.adopt(lesion)
+        state.review.lesions[lesion].prefilled = True  # as ``lesionlens review --prefill`` leaves them
+    state.mask(Lesion.EX).fill_polygon([(5, 5), (5, 20), (20, 20), (20, 5)])
+    state.mask_edited(Lesion.EX)  # a person edited EX
+    assert state.unopened_lesions() == [Lesion.MA, Lesion.HE, Lesion.SE]
+    assert state.mark_reviewed() == []  # nothing newly adopted...
+    review = state.review
+    assert all(
+        review.lesions[lesion].accepted_with_photograph for lesion in (Lesion.MA, Lesion.HE, Lesion.SE)
+    )
+    assert not review.lesions[Lesion.EX].accepted_with_photograph  # ...but recorded as accepted unopened
+    assert not any(item.prefilled for item in review.lesions.values())
