@@ -84,12 +84,14 @@ class LesionRow(QGroupBox):
             lambda value: self.opacity_moved.emit(self.lesion, value / 100.0)
         )
 
-    def show_layer(self, layer: Layer, threshold: float, default: float, adopted_at: float | None) -> None:
+    def show_layer(
+        self, layer: Layer, threshold: float, default: float, moved: bool, adopted_at: float | None
+    ) -> None:
         """Show the state of this lesion (no signals).
 
         Args:
             layer: visibility, colour, opacity.
-            threshold: the folder's threshold; ``default``: the model's.
+            threshold: the folder's threshold; ``default``: the model's; ``moved``: they differ.
             adopted_at: the threshold the shown edited mask was adopted at, or None.
         """
         self._colour = layer.colour
@@ -102,7 +104,6 @@ class LesionRow(QGroupBox):
             setter(value)
             widget.blockSignals(False)
         self.colour_button.setStyleSheet(_swatch_css(layer.colour))
-        moved = abs(threshold - default) >= 0.5 / 255
         self.threshold_label.setText(f"{threshold:.2f}*" if moved else f"{threshold:.2f}")
         self.threshold_label.setStyleSheet("color: #d55e00; font-weight: bold;" if moved else "")
         tip = (

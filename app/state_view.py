@@ -86,6 +86,7 @@ class StateView(QObject):
             state.layers[lesion],
             state.thresholds[lesion],
             state.defaults[lesion],
+            not state.is_default(lesion),
             state.adopted_threshold(lesion),
         )
         self.pr.show_row(lesion, state.thresholds[lesion], state.edited_point(lesion))

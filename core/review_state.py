@@ -31,6 +31,7 @@ import numpy as np
 from core.lesion_stats import LesionStats, mask_stats
 from core.lesions import LESIONS, Lesion
 from core.metrics import OperatingPoint, mask_operating_point
+from core.review_export import session_thresholds
 from core.review_mask import EditableMask
 from core.session import ImageReview, ReviewSession, ReviewStatus, now
 
@@ -109,10 +110,8 @@ class ReviewState:
         self.session = session if analysis is not None else None
         self.name = analysis.path.name if analysis is not None and session is not None else None
         if self.session is not None:
-            self.thresholds = {
-                lesion: checked_threshold(self.session.thresholds.get(lesion, self.defaults[lesion]))
-                for lesion in LESIONS
-            }
+            stored = session_thresholds(self.session, self.defaults)
+            self.thresholds = {lesion: checked_threshold(value) for lesion, value in stored.items()}
             self.session.thresholds = dict(self.thresholds)
         self._emit(Change.PHOTOGRAPH)
 
