@@ -43,7 +43,9 @@ def test_identity_predictor_reconstructs_input(
     overlap = data.draw(st.integers(0, tile - 1))
     image = np.random.default_rng(height * 1000 + width).random((height, width, 2), dtype=np.float32)
     config = TilingConfig(tile_size=tile, overlap=overlap, blending=blending, skip_outside_fov=False)
-    np.testing.assert_allclose(_identity_stitch(image, config), image, rtol=1e-5, atol=1e-5)
+    # float32 accumulation: near the image's corners the smooth ramps' weights are tiny and the
+    # final division amplifies rounding (2e-5 seen); maps are quantised to 1/255 = 4e-3 anyway
+    np.testing.assert_allclose(_identity_stitch(image, config), image, rtol=1e-4, atol=1e-4)
 
 
 def test_tiles_outside_fov_are_skipped() -> None:
