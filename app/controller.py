@@ -93,7 +93,9 @@ class Controller(QObject):
         )
         self._connect()
         self.window.model_label.setText(
-            f"model: {engine.loaded.meta.name} ({self.model_sha[:12]})" if engine else "no model loaded"
+            f"model: {engine.loaded.meta.name} ({self.model_sha[:12]}, {engine.config.backend})"
+            if engine
+            else "no model loaded"
         )
         geometry, state = settings.window_geometry(), settings.window_state()
         if geometry is not None:

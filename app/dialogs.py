@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox, QTextBrows
 
 import core
 from core.agreement import Agreement
-from core.checkpoint import LoadedModel
 from core.lesions import LESIONS
+from core.model_file import LoadedModel
 from core.notices import IDRID_ATTRIBUTION, QT_NOTE, components
 from core.paths import resources_dir
 from core.predict_files import DISCLAIMER
@@ -34,12 +34,12 @@ def versions() -> dict[str, str]:
     import cv2
     import numpy
     import pyqtgraph
-    import torch
 
     return {
         "LesionLens": core.__version__,
         "Python": platform.python_version(),
-        "PyTorch": torch.__version__,
+        "OpenVINO": _version("openvino"),
+        "PyTorch": _version("torch"),
         "PySide6 / Qt": f"{pyside_version} / {qVersion()}",
         "pyqtgraph": pyqtgraph.__version__,
         "NumPy": numpy.__version__,

@@ -2,7 +2,8 @@
 
 ``lesionlens`` alone opens the app on the bundled samples with the bundled model;
 ``lesionlens gui [PATH...]`` opens files or folders; every other command is the engine's
-command line (``core.cli``). torch is imported before Qt (DLL order on Windows).
+command line (``core.cli``). torch, where installed, is imported before Qt (DLL order on
+Windows); the CPU-only installer has no torch and runs the network with OpenVINO.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import logging
 import os
 import sys
 import traceback
+from importlib.util import find_spec
 from pathlib import Path
 
-import torch  # noqa: F401 - before Qt, see the module docstring
+if find_spec("torch") is not None:
+    import torch  # noqa: F401 - before Qt, see the module docstring
 
 from core import cli
 from core.errors import LesionLensError
@@ -45,11 +48,12 @@ def _install_exception_hook() -> None:
 
 
 def build_engine(
-    model: Path | None, device: str, cache_dir: Path | None
+    model: Path | None, device: str, cache_dir: Path | None, backend: str | None = None
 ) -> tuple[ReviewEngine | None, str | None]:
     """The engine, or None and the reason (shown in a dialog; images can still be viewed)."""
     try:
-        return ReviewEngine(model or default_model_path(), PredictionCache(cache_dir), device=device), None
+        engine = ReviewEngine(model or default_model_path(), PredictionCache(cache_dir), device, backend)
+        return engine, None
     except LesionLensError as exc:
         return None, str(exc)
 
@@ -70,7 +74,7 @@ def run_gui(args: argparse.Namespace) -> int:
 
         app.setWindowIcon(QIcon(str(icon)))
     _install_exception_hook()
-    engine, problem = build_engine(args.model, args.device, args.cache_dir)
+    engine, problem = build_engine(args.model, args.device, args.cache_dir, args.backend)
     controller = Controller(engine, AppSettings(), auto_run=True)
     controller.truth_folder = args.ground_truth
     paths = list(args.paths) or sample_images()

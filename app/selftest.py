@@ -6,16 +6,15 @@ import os
 import sys
 import time
 
-from core.selftest import SelfTestResult, check_inference, check_torch
+from core.selftest import SelfTestResult, check_inference
 
 
 def run_self_test() -> int:
-    """torch, the bundled model and a reference inference, then the main window offscreen."""
+    """The backend, the bundled model and a reference inference, then the main window offscreen."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     result = SelfTestResult()
     started = time.perf_counter()
     try:
-        check_torch(result)
         check_inference(result)
         from core.notices import components
 

@@ -6,140 +6,33 @@ Loading parses a header and raw tensors only: nothing in the file is executed or
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as save_safetensors
 
 import core
-from core.config import ModelConfig, PreprocessConfig
-from core.errors import CheckpointError, ConfigError
+from core.errors import CheckpointError
 from core.io import write_bytes_atomic
-from core.lesions import CLASS_NAMES, LESIONS, Lesion
 from core.model import UNetPlusPlus
+from core.model_file import (  # noqa: F401 - re-exported: the torch side's public names
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    CheckpointMeta,
+    LoadedModel,
+    file_sha256,
+    read_meta,
+)
 
 log = logging.getLogger(__name__)
-
-FORMAT_NAME = "lesionlens-checkpoint"
-FORMAT_VERSION = 1
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-
-
-@dataclass(frozen=True)
-class CheckpointMeta:
-    """What a model file says about itself.
-
-    Attributes:
-        name: short model name shown to users.
-        model: architecture.
-        classes: output class names in index order.
-        mean, std: per-channel RGB normalisation applied to images scaled to 0..1.
-        train_tile_size: tile side used in training.
-        inference_tile_size, inference_overlap: recommended sliding-window settings.
-        default_thresholds: per lesion code, probability in 0..1.
-        default_head: deep-supervision output to use (``"1"``..``"4"`` or ``"mean"``).
-        preprocess: field-of-view scale and illumination normalisation the model was
-            trained with (inference repeats them); files without it use photographs as they are.
-        trained: False for an untrained (randomly initialised) model.
-        training_data: free text on the data and split.
-        metrics: validation metrics, e.g. ``{"aupr": {"MA": 0.4, ...}}``.
-        notes: anything a user must know (e.g. "not for diagnosis").
-        created: ISO-8601 UTC time of saving.
-        software: LesionLens version that saved it.
-    """
-
-    name: str
-    model: ModelConfig
-    classes: tuple[str, ...] = CLASS_NAMES
-    mean: tuple[float, float, float] = IMAGENET_MEAN
-    std: tuple[float, float, float] = IMAGENET_STD
-    train_tile_size: int = 64
-    inference_tile_size: int = 256
-    inference_overlap: int = 32
-    default_thresholds: dict[str, float] = field(
-        default_factory=lambda: {lesion.code: 0.5 for lesion in LESIONS}
-    )
-    default_head: str = "4"
-    preprocess: PreprocessConfig = PreprocessConfig()
-    trained: bool = False
-    training_data: str = ""
-    metrics: dict[str, Any] = field(default_factory=dict)
-    notes: str = ""
-    created: str = ""
-    software: str = ""
-
-    def thresholds(self) -> dict[Lesion, float]:
-        """Per lesion, the recommended threshold (0.5 where the file has none)."""
-        return {lesion: float(self.default_thresholds.get(lesion.code, 0.5)) for lesion in LESIONS}
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable form."""
-        return {
-            "name": self.name,
-            "model": self.model.to_dict(),
-            "classes": list(self.classes),
-            "mean": list(self.mean),
-            "std": list(self.std),
-            "train_tile_size": self.train_tile_size,
-            "inference_tile_size": self.inference_tile_size,
-            "inference_overlap": self.inference_overlap,
-            "default_thresholds": dict(self.default_thresholds),
-            "default_head": self.default_head,
-            "preprocess": self.preprocess.to_dict(),
-            "trained": self.trained,
-            "training_data": self.training_data,
-            "metrics": self.metrics,
-            "notes": self.notes,
-            "created": self.created,
-            "software": self.software,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CheckpointMeta:
-        """Inverse of :meth:`to_dict`; raises KeyError/TypeError/ConfigError on bad data."""
-        values = dict(data)
-        values["model"] = ModelConfig.from_dict(values["model"])
-        values["preprocess"] = PreprocessConfig.from_dict(values.get("preprocess") or {})
-        for key in ("classes", "mean", "std"):
-            if key in values:
-                values[key] = tuple(values[key])
-        return cls(**values)
-
-
-@dataclass(frozen=True)
-class LoadedModel:
-    """A model ready for inference with its metadata and file identity.
-
-    Attributes:
-        model: the network in eval mode, float32, on the CPU.
-        meta: the file's metadata.
-        path: where it was loaded from.
-        sha256: hex digest of the file, recorded in every output for provenance.
-    """
-
-    model: UNetPlusPlus
-    meta: CheckpointMeta
-    path: Path
-    sha256: str
-
-    def provenance(self) -> dict[str, Any]:
-        """What outputs record about the model that produced them."""
-        return {
-            "name": self.meta.name,
-            "file": self.path.name,
-            "sha256": self.sha256,
-            "trained": self.meta.trained,
-            "width": self.meta.model.width,
-        }
 
 
 def save_checkpoint(
@@ -174,41 +67,6 @@ def save_checkpoint(
     return path
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _read_meta(path: Path, header: dict[str, str] | None) -> CheckpointMeta:
-    if not header or header.get("format") != FORMAT_NAME:
-        raise CheckpointError(
-            f"{path}: a safetensors file without LesionLens metadata (foreign model); "
-            "use a model saved by LesionLens"
-        )
-    try:
-        version = int(header.get("format_version", "0"))
-    except ValueError:
-        version = 0
-    if version > FORMAT_VERSION:
-        raise CheckpointError(
-            f"{path}: format version {version} is newer than this LesionLens supports "
-            f"({FORMAT_VERSION}); update LesionLens"
-        )
-    try:
-        meta = CheckpointMeta.from_dict(json.loads(header["lesionlens"]))
-    except (KeyError, TypeError, ValueError, ConfigError) as exc:
-        raise CheckpointError(f"{path}: damaged LesionLens metadata ({exc}); re-export the model") from exc
-    if tuple(meta.classes) != CLASS_NAMES:
-        raise CheckpointError(
-            f"{path}: classes {list(meta.classes)} differ from LesionLens's {list(CLASS_NAMES)}; "
-            "this model was trained for another task"
-        )
-    return meta
-
-
 def load_checkpoint(path: str | os.PathLike[str]) -> LoadedModel:
     """Load a LesionLens model file.
 
@@ -221,7 +79,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> LoadedModel:
         raise CheckpointError(f"{path}: model file not found; check the path or use the built-in model")
     try:
         with safe_open(str(path), framework="pt", device="cpu") as handle:
-            meta = _read_meta(path, handle.metadata())
+            meta = read_meta(path, handle.metadata())
             state = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
     except CheckpointError:
         raise
@@ -243,4 +101,4 @@ def load_checkpoint(path: str | os.PathLike[str]) -> LoadedModel:
         )
     model.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()})
     model.eval()
-    return LoadedModel(model=model, meta=meta, path=path, sha256=_sha256(path))
+    return LoadedModel(model=model, meta=meta, path=path, sha256=file_sha256(path))

@@ -15,11 +15,12 @@ import sys
 from pathlib import Path
 
 import core
-from core.checkpoint import load_checkpoint
-from core.config import InferenceConfig, TilingConfig
+from core.backends import backend_setting, load_for_inference
+from core.config import BACKENDS, InferenceConfig, TilingConfig
 from core.errors import LesionLensError
 from core.inference import InferenceProgress, Predictor
 from core.lesions import Lesion
+from core.model_file import read_model_file
 from core.paths import default_model_path
 from core.predict_files import DISCLAIMER, FileResult, expand_inputs, predict_files
 
@@ -60,6 +61,12 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="output folder (created if needed)")
     p.add_argument("--model", type=Path, default=None, help="model file (.safetensors); default: built-in")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:1, mps")
+    p.add_argument(
+        "--backend",
+        default=None,
+        choices=list(BACKENDS),
+        help="auto: torch on GPUs, OpenVINO on CPUs (default: $LESIONLENS_BACKEND or auto)",
+    )
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"])
     p.add_argument(
         "--tile", type=int, default=None, help="inference tile size, multiple of 32 (default: model's)"
@@ -130,6 +137,12 @@ def _add_gui(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", type=Path, default=None, help="model file (.safetensors); default: built-in")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, mps")
     p.add_argument(
+        "--backend",
+        default=None,
+        choices=list(BACKENDS),
+        help="auto: torch on GPUs, OpenVINO on CPUs (default: $LESIONLENS_BACKEND or auto)",
+    )
+    p.add_argument(
         "--ground-truth", type=Path, default=None, help="folder with the images' masks, if not beside them"
     )
     p.add_argument(
@@ -166,7 +179,8 @@ def _progress_bar():  # type: ignore[no-untyped-def]
 
 def run_predict(args: argparse.Namespace) -> int:
     """The ``predict`` command; returns the exit status."""
-    loaded = load_checkpoint(args.model or default_model_path())
+    backend = args.backend or backend_setting()
+    loaded = load_for_inference(args.model or default_model_path(), args.device, backend)
     meta = loaded.meta
     tiling = TilingConfig(
         tile_size=args.tile or meta.inference_tile_size,
@@ -180,6 +194,7 @@ def run_predict(args: argparse.Namespace) -> int:
         precision=args.precision,
         head=args.head or meta.default_head,
         flip_tta=args.flip_tta,
+        backend=backend,
     )
     thresholds = None
     if args.masks or args.thresholds:
@@ -224,7 +239,7 @@ def run_synth(args: argparse.Namespace) -> int:
 
 def run_info(args: argparse.Namespace) -> int:
     """The ``info`` command: the model's metadata as JSON."""
-    loaded = load_checkpoint(args.model or default_model_path())
+    loaded = read_model_file(args.model or default_model_path())
     print(json.dumps({"path": str(loaded.path), "sha256": loaded.sha256, **loaded.meta.to_dict()}, indent=2))
     return 0
 
@@ -257,6 +272,15 @@ def main(argv: list[str] | None = None) -> int:
         return commands[args.command](args)
     except LesionLensError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        if exc.name != "torch":
+            raise
+        print(
+            f"error: '{args.command}' needs torch, which the CPU-only installer leaves out; "
+            "install the full LesionLens (pip install lesionlens) to train, evaluate or check models",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

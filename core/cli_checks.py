@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from core.config import InferenceConfig, TilingConfig
+from core.config import BACKENDS, InferenceConfig, TilingConfig
 from core.datasets import LAYOUTS, Sample, discover
 from core.errors import LesionLensError
 from core.io import write_json
@@ -37,6 +37,7 @@ def add_check(sub: argparse._SubParsersAction) -> None:
     )
     check.add_argument("--out", type=Path, default=Path("lesionlens-checks"))
     check.add_argument("--device", default="auto")
+    check.add_argument("--backend", default=None, choices=list(BACKENDS), help="default: $LESIONLENS_BACKEND")
     check.add_argument("--flip-tta", action="store_true", help="average with mirrored tiles")
 
 
@@ -84,6 +85,7 @@ def _samples(args: argparse.Namespace, recorded: list[str]) -> list[Sample]:
 
 def run_check(args: argparse.Namespace) -> int:
     """``check``."""
+    from core.backends import backend_setting
     from core.checkpoint import load_checkpoint
     from core.inference import Predictor
     from core.paths import default_model_path
@@ -94,7 +96,11 @@ def run_check(args: argparse.Namespace) -> int:
     samples = _samples(args, recorded)
     head = loaded.meta.default_head
     config = InferenceConfig(
-        tiling=TilingConfig(256, 32, "smooth"), device=args.device, head=head, flip_tta=args.flip_tta
+        tiling=TilingConfig(256, 32, "smooth"),
+        device=args.device,
+        head=head,
+        flip_tta=args.flip_tta,
+        backend=args.backend or backend_setting(),
     )
     predictor = Predictor.from_loaded(loaded, config)
     thresholds = loaded.meta.thresholds()

@@ -13,18 +13,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.augment import AugmentConfig
-from core.checkpoint import load_checkpoint
-from core.config import InferenceConfig, PreprocessConfig, TilingConfig
+from core.config import BACKENDS, InferenceConfig, PreprocessConfig, TilingConfig
 from core.datasets import LAYOUTS, DatasetIndex, Sample, check, discover
 from core.errors import ConfigError, DatasetError
-from core.evaluate import (
-    evaluate_model,
-    evaluate_prediction_folder,
-    evaluate_tiles,
-    format_table,
-    write_report,
-)
 
 if TYPE_CHECKING:
     from core.train import TrainConfig
@@ -126,6 +117,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--tile", type=int, default=256)
     evaluate.add_argument("--overlap", type=int, default=32)
     evaluate.add_argument("--device", default="auto")
+    evaluate.add_argument("--backend", default=None, choices=list(BACKENDS), help="default: env or auto")
     evaluate.add_argument("--flip-tta", action="store_true", help="average with mirrored tiles")
     evaluate.add_argument(
         "--set-default-thresholds",
@@ -188,6 +180,7 @@ def _preprocess_override(args: argparse.Namespace, base: PreprocessConfig) -> Pr
 
 def train_config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The ``--preset`` recipe with the options given on the command line replacing its values."""
+    from core.augment import AugmentConfig
     from core.recipes import CAMERA_AUGMENT, PRESETS, build_config
 
     base = PRESETS[args.preset]
@@ -241,6 +234,16 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     """``evaluate``."""
+    # torch-side imports here: the CPU-only installer builds this parser without torch
+    from core.backends import backend_setting
+    from core.checkpoint import load_checkpoint
+    from core.evaluate import (
+        evaluate_model,
+        evaluate_prediction_folder,
+        evaluate_tiles,
+        format_table,
+        write_report,
+    )
     from core.paths import default_model_path
 
     if args.pred is not None:
@@ -268,6 +271,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
                 tiling=TilingConfig(args.tile, args.overlap, "smooth"),
                 device=args.device,
                 flip_tta=args.flip_tta,
+                backend=args.backend or backend_setting(),
             )
             evaluation = evaluate_model(loaded, samples, config, report)
         title = (

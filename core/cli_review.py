@@ -6,6 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from core.config import BACKENDS
 from core.export import FORMATS
 
 log = logging.getLogger("lesionlens")
@@ -28,6 +29,7 @@ def add_export(sub: argparse._SubParsersAction) -> None:
         help="model for lesions never adopted (default: the session's, else built-in)",
     )
     p.add_argument("--device", default="auto")
+    p.add_argument("--backend", default=None, choices=list(BACKENDS), help="default: $LESIONLENS_BACKEND")
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -42,7 +44,7 @@ def run_export(args: argparse.Namespace) -> int:
     if model is None:
         recorded = Path(session.model.get("path", ""))
         model = recorded if recorded.is_file() else default_model_path()
-    engine = ReviewEngine(model, PredictionCache(), device=args.device)
+    engine = ReviewEngine(model, PredictionCache(), device=args.device, backend=args.backend)
     written = export_session(session, args.out, engine, args.format, args.overwrite, args.all)
     for path in written:
         print(path)  # noqa: T201 - the command's output
@@ -65,6 +67,7 @@ def add_review(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--model", type=Path, default=None, help="model file; default: the built-in model")
     p.add_argument("--device", default="auto")
+    p.add_argument("--backend", default=None, choices=list(BACKENDS), help="default: $LESIONLENS_BACKEND")
 
 
 def run_review(args: argparse.Namespace) -> int:
@@ -89,7 +92,8 @@ def run_review(args: argparse.Namespace) -> int:
             )
             print(f"{name}: {review.status.value} ({lesions})")  # noqa: T201 - the command's output
         return 0
-    engine = ReviewEngine(args.model or default_model_path(), PredictionCache(), device=args.device)
+    model = args.model or default_model_path()
+    engine = ReviewEngine(model, PredictionCache(), device=args.device, backend=args.backend)
     with tqdm(unit="photo", desc="prefill", disable=None) as bar:
 
         def on_image(index: int, count: int, path: Path) -> None:

@@ -13,6 +13,8 @@ T = TypeVar("T")
 Blending = Literal["uniform", "smooth"]
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
 HeadChoice = Literal["mean", "1", "2", "3", "4"]
+Backend = Literal["auto", "torch", "openvino"]
+BACKENDS: tuple[str, ...] = ("auto", "torch", "openvino")
 
 MULTIPLE = 32  # tile sides must be multiples of this (METHOD.md, step 5)
 
@@ -166,6 +168,8 @@ class InferenceConfig(_DictMixin):
         head: deep-supervision output used: ``"1"``..``"4"`` or ``"mean"`` of all four.
         flip_tta: also run every tile mirrored left-right and average the two (test-time
             augmentation; twice the network time).
+        backend: ``auto`` (torch on GPUs, OpenVINO on CPUs where installed), ``torch`` or
+            ``openvino`` (see :mod:`core.backends`).
     """
 
     tiling: TilingConfig = TilingConfig(tile_size=256, overlap=32, blending="smooth")
@@ -175,8 +179,11 @@ class InferenceConfig(_DictMixin):
     channels_last: bool | None = None
     head: HeadChoice = "4"
     flip_tta: bool = False
+    backend: Backend = "auto"
 
     def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"backend {self.backend!r}: use one of {', '.join(BACKENDS)}")
         if isinstance(self.tiling, dict):
             object.__setattr__(self, "tiling", TilingConfig.from_dict(self.tiling))
         if self.batch_size is not None and self.batch_size < 1:

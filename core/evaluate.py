@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 
-from core.checkpoint import LoadedModel
 from core.config import InferenceConfig
 from core.datasets import Sample, build_label_map
 from core.errors import DatasetError
@@ -31,6 +30,7 @@ from core.io import read_image, write_json
 from core.lesions import LESIONS, TrainingClass
 from core.metrics import PRAccumulator
 from core.model import NUM_HEADS
+from core.model_file import LoadedModel
 from core.preprocess import prepare, prepare_masks
 from core.training_data import TileCacheConfig, cut_tiles
 

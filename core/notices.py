@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 #: Distributions inside the desktop bundle.
 BUNDLED = (
     "lesionlens",
+    "openvino",
     "torch",
     "numpy",
     "opencv-python-headless",
@@ -26,6 +27,8 @@ BUNDLED = (
     "pyqtgraph",
     "tqdm",
 )
+#: Left out of the CPU-only installer (OpenVINO runs the network there); listed when present.
+OPTIONAL = ("torch",)
 
 IDRID_ATTRIBUTION = (
     "The bundled model was trained on the Indian Diabetic Retinopathy Image Dataset (IDRiD), "
@@ -59,12 +62,14 @@ def licence_of(distribution: str) -> str:
 
 
 def components() -> list[tuple[str, str, str]]:
-    """(name, version, licence) of every bundled distribution."""
+    """(name, version, licence) of every bundled distribution (optional ones when present)."""
     rows = []
     for name in BUNDLED:
         try:
             version = metadata.version(name)
         except metadata.PackageNotFoundError:
+            if name in OPTIONAL:
+                continue
             version = "not installed"
         rows.append((name, version, licence_of(name)))
     return rows
@@ -86,20 +91,24 @@ def _licence_texts(distribution: str) -> list[tuple[str, str]]:
     return texts
 
 
-def notices_text() -> str:
-    """The full notices: components, the Qt note, the data attribution, every licence text found."""
+def notices_text(leave_out: tuple[str, ...] = ()) -> str:
+    """The full notices: components, the Qt note, the data attribution, every licence text found.
+
+    ``leave_out``: distributions installed here but not shipped (torch in the CPU installer).
+    """
     lines = ["LesionLens: third-party components and data", "=" * 44, ""]
-    lines += [f"{name} {version}: {licence}" for name, version, licence in components()]
+    rows = [row for row in components() if row[0] not in leave_out]
+    lines += [f"{name} {version}: {licence}" for name, version, licence in rows]
     lines += ["", QT_NOTE, "", IDRID_ATTRIBUTION, ""]
-    for name in BUNDLED:
+    for name in (name for name in BUNDLED if name not in leave_out):
         for path, text in _licence_texts(name):
             lines += ["", "-" * 78, f"{name}: {path}", "-" * 78, text.rstrip()]
     return "\n".join(lines) + "\n"
 
 
-def write_notices(path: str | os.PathLike[str]) -> Path:
+def write_notices(path: str | os.PathLike[str], leave_out: tuple[str, ...] = ()) -> Path:
     """Write :func:`notices_text` to ``path`` (atomically)."""
     from core.io import write_bytes_atomic
 
-    write_bytes_atomic(path, notices_text().encode("utf-8"))
+    write_bytes_atomic(path, notices_text(leave_out).encode("utf-8"))
     return Path(path)

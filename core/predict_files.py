@@ -11,22 +11,25 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 import core
-from core.checkpoint import LoadedModel
 from core.errors import LesionLensError
 from core.inference import InferenceProgress, LesionProbabilities, Predictor, probability_to_level
 from core.io import IMAGE_SUFFIXES, list_images, read_image, write_json, write_png
 from core.lesions import LESIONS, Lesion
+from core.model_file import LoadedModel
+from core.preprocess import PreparedImage
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 DISCLAIMER = "LesionLens is a review aid for trained readers, not a diagnosis."
 
@@ -107,6 +110,24 @@ def write_prediction(
     return files
 
 
+@dataclass
+class _Loaded:
+    """A photograph read and prepared on the reader thread, with its timings."""
+
+    image: np.ndarray
+    prepared: PreparedImage
+    timings: dict[str, float]
+
+
+def _load(path: Path, predictor: Predictor) -> _Loaded:
+    tick = time.perf_counter()
+    image = read_image(path)
+    read = time.perf_counter() - tick
+    tick = time.perf_counter()
+    prepared = predictor.prepare(image)
+    return _Loaded(image, prepared, {"read": read, "fov_prepare": time.perf_counter() - tick})
+
+
 def predict_files(
     paths: list[Path],
     out_dir: Path,
@@ -114,57 +135,109 @@ def predict_files(
     predictor: Predictor,
     thresholds: dict[Lesion, float] | None = None,
     on_progress: Callable[[Path, InferenceProgress], None] | None = None,
+    pipelined: bool = True,
 ) -> list[FileResult]:
-    """Predict every file, continuing past failures; one :class:`FileResult` per file."""
+    """Predict every file, continuing past failures; one :class:`FileResult` per file, in order.
+
+    ``pipelined``: one thread reads and prepares the next photograph and another writes the
+    previous one's maps while the network works on this one (the network's own threads
+    release the GIL; so do JPEG decoding and PNG encoding). Off: one step after another.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    results: list[FileResult] = []
+    results: dict[int, FileResult] = {}
+    todo: list[tuple[int, Path]] = []
     seen: dict[str, Path] = {}
-    for path in paths:
+    for index, path in enumerate(paths):
         if path.stem in seen:
-            results.append(
-                FileResult(
-                    path, f"same name as {seen[path.stem]}; outputs would overwrite each other, rename one"
-                )
-            )
-            continue
-        seen[path.stem] = path
-        start = time.perf_counter()
+            problem = f"same name as {seen[path.stem]}; outputs would overwrite each other, rename one"
+            results[index] = FileResult(path, problem)
+        else:
+            seen[path.stem] = path
+            todo.append((index, path))
+    workers = 1 if pipelined else 0
+    with _Stage(workers, "lesionlens-read") as reader, _Stage(workers, "lesionlens-write") as writer:
+        writes: list[tuple[int, Path, Future[FileResult]]] = []
+        queue = iter(todo)
+
+        def start_next() -> tuple[int, Path, Future[_Loaded]] | None:
+            following = next(queue, None)
+            if following is None:
+                return None
+            return following[0], following[1], reader.submit(_load, following[1], predictor)
+
+        pending = start_next()
+        while pending is not None:
+            index, path, current = pending
+            pending = start_next()  # the reader works on the next photograph meanwhile
+            try:
+                item = current.result()
+                tick = time.perf_counter()
+                progress = (lambda p, path=path: on_progress(path, p)) if on_progress else None
+                result = predictor.predict(item.image, on_progress=progress, prepared=item.prepared)
+                item.timings["tiles_model_stitch"] = time.perf_counter() - tick
+            except Exception as exc:  # noqa: BLE001 - one bad file never stops the folder
+                results[index] = _failure(path, exc)
+                continue
+            job = writer.submit(_write_one, path, out_dir, loaded, predictor, item, result, thresholds)
+            writes.append((index, path, job))
+        for index, path, job in writes:
+            try:
+                results[index] = job.result()
+            except Exception as exc:  # noqa: BLE001 - reported per file
+                results[index] = _failure(path, exc)
+    return [results[index] for index in range(len(paths))]
+
+
+def _failure(path: Path, exc: Exception) -> FileResult:
+    if isinstance(exc, LesionLensError):
+        return FileResult(path, str(exc))
+    log.debug("unexpected failure on %s", path, exc_info=exc)
+    return FileResult(path, f"{type(exc).__name__}: {exc}")
+
+
+class _Stage:
+    """A one-thread executor, or (``workers=0``) one that runs each job at once in the caller."""
+
+    def __init__(self, workers: int, name: str) -> None:
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix=name) if workers else None
+
+    def __enter__(self) -> _Stage:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        if self._pool is not None:
+            return self._pool.submit(fn, *args)
+        future: Future[T] = Future()
         try:
-            sidecar = _predict_one(path, out_dir, loaded, predictor, thresholds, on_progress)
-        except LesionLensError as exc:
-            results.append(FileResult(path, str(exc)))
-            continue
-        except Exception as exc:
-            log.debug("unexpected failure on %s", path, exc_info=True)
-            results.append(FileResult(path, f"{type(exc).__name__}: {exc}"))
-            continue
-        results.append(FileResult(path, None, sidecar, time.perf_counter() - start))
-    return results
+            future.set_result(fn(*args))
+        except Exception as exc:  # noqa: BLE001 - handed to the caller through the future
+            future.set_exception(exc)
+        return future
 
 
-def _predict_one(
+def _write_one(
     path: Path,
     out_dir: Path,
     loaded: LoadedModel,
     predictor: Predictor,
+    item: _Loaded,
+    result: LesionProbabilities,
     thresholds: dict[Lesion, float] | None,
-    on_progress: Callable[[Path, InferenceProgress], None] | None,
-) -> Path:
-    timings: dict[str, float] = {}
-    tick = time.perf_counter()
-    image = read_image(path)
-    timings["read"] = time.perf_counter() - tick
-    tick = time.perf_counter()
-    result = predictor.predict(image, on_progress=(lambda p: on_progress(path, p)) if on_progress else None)
-    timings["fov_tiles_model_stitch"] = time.perf_counter() - tick
+) -> FileResult:
+    """PNG maps, then the sidecar (written last: its presence means the set is whole)."""
     tick = time.perf_counter()
     files = write_prediction(out_dir, path.stem, result, thresholds)
-    timings["write"] = time.perf_counter() - tick
+    timings = {**item.timings, "write": time.perf_counter() - tick}
     timings["total"] = sum(timings.values())
     sidecar = _safe_output(out_dir, f"{path.stem}.json")
-    write_json(sidecar, _sidecar(path, image.shape, loaded, predictor, result, files, thresholds, timings))
+    payload = _sidecar(path, item.image.shape, loaded, predictor, result, files, thresholds, timings)
+    write_json(sidecar, payload)
     log.info("%s: done in %.2f s", path.name, timings["total"])
-    return sidecar
+    return FileResult(path, None, sidecar, timings["total"])
 
 
 def _sidecar(
@@ -188,10 +261,7 @@ def _sidecar(
         "model": model,
         "inference": {
             **predictor.config.to_dict(),
-            "resolved_device": str(predictor.device),
-            "resolved_dtype": str(predictor.dtype).replace("torch.", ""),
-            "resolved_channels_last": predictor.channels_last,
-            "resolved_batch_size": predictor.batch_size,
+            **{f"resolved_{key}": value for key, value in predictor.network.describe().items()},
             "tiles_run": result.tiles_run,
         },
         "fov": result.fov.to_dict(),

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-from core.checkpoint import LoadedModel, load_checkpoint
+from core.backends import backend_setting, load_for_inference, resolve_backend
 from core.config import InferenceConfig, TilingConfig
 from core.ground_truth import GroundTruthSource, find_ground_truth, load_ground_truth
 from core.inference import InferenceProgress, LesionProbabilities, Predictor
 from core.io import read_image
 from core.lesions import LESIONS, Lesion
 from core.metrics import PRAccumulator
+from core.model_file import LoadedModel
 from core.prediction_cache import PredictionCache, cache_key, file_digest
 
 log = logging.getLogger(__name__)
@@ -95,18 +96,28 @@ class ReviewEngine:
         model_path: a LesionLens ``.safetensors`` model.
         cache: the prediction cache (default folder when None).
         device: ``auto``, ``cpu``, ``cuda``...
+        backend: ``auto``, ``torch`` or ``openvino`` (None: the user's setting, see
+            :func:`core.backends.backend_setting`).
     """
 
     def __init__(
-        self, model_path: str | os.PathLike[str], cache: PredictionCache | None = None, device: str = "auto"
+        self,
+        model_path: str | os.PathLike[str],
+        cache: PredictionCache | None = None,
+        device: str = "auto",
+        backend: str | None = None,
     ) -> None:
-        self.loaded: LoadedModel = load_checkpoint(model_path)
+        backend = backend or backend_setting()
+        self.loaded: LoadedModel = load_for_inference(model_path, device, backend)
         meta = self.loaded.meta
-        self.config = InferenceConfig(
+        config = InferenceConfig(
             tiling=TilingConfig(tile_size=meta.inference_tile_size, overlap=meta.inference_overlap),
             device=device,
             head=meta.default_head,
+            backend=backend,  # type: ignore[arg-type]
         )
+        # the resolved backend is part of the cache key: the backends' maps differ slightly
+        self.config = replace(config, backend=resolve_backend(config))
         self.cache = cache or PredictionCache()
         self._predictor: Predictor | None = None
 

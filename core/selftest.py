@@ -3,8 +3,9 @@ compared with the stored reference result.
 
 The reference (``resources/selftest/``) is a 1024 x 1536 crop of the bundled sample
 ``synthetic_02.jpg`` (lossless PNG) and its four masks at the model's default thresholds,
-made by ``scripts/make_selftest_reference.py`` with the same settings (fp32, so that CPUs
-with and without fast bf16 agree).
+made by ``scripts/make_selftest_reference.py`` with torch in fp32. The self-test runs the
+backend and precision the application itself would use here (OpenVINO on a CPU-only
+installer, in bf16 where the CPU has it), so it checks what ships.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from core.agreement import overlap
-from core.checkpoint import load_checkpoint
+from core.backends import load_for_inference, resolve_backend
 from core.config import InferenceConfig, TilingConfig
 from core.inference import LesionProbabilities, Predictor
 from core.io import read_image, read_mask
@@ -32,28 +33,34 @@ def selftest_dir() -> Path:
     return resources_dir() / "selftest"
 
 
-def selftest_config(meta_tile: int, meta_overlap: int, head: str) -> InferenceConfig:
-    """The fixed settings of the reference: CPU, fp32, the model's tiling and head."""
+def selftest_config(
+    meta_tile: int, meta_overlap: int, head: str, backend: str = "torch", precision: str = "fp32"
+) -> InferenceConfig:
+    """CPU, the model's tiling and head; the reference's backend and precision unless given."""
     return InferenceConfig(
         tiling=TilingConfig(tile_size=meta_tile, overlap=meta_overlap),
         device="cpu",
-        precision="fp32",
+        precision=precision,  # type: ignore[arg-type]
         head=head,
+        backend=backend,  # type: ignore[arg-type]
     )
 
 
 def predict_reference_image(
-    model_path: Path | None = None,
-) -> tuple[LesionProbabilities, dict[str, float], str]:
-    """(prediction, default thresholds by code, model sha256) for the self-test photograph."""
-    loaded = load_checkpoint(model_path or default_model_path())
+    model_path: Path | None = None, backend: str = "torch", precision: str = "fp32"
+) -> tuple[LesionProbabilities, dict[str, float], str, str]:
+    """(prediction, default thresholds by code, model sha256, backend description) for the
+    self-test photograph."""
+    loaded = load_for_inference(model_path or default_model_path(), "cpu", backend)
     meta = loaded.meta
-    predictor = Predictor.from_loaded(
-        loaded, selftest_config(meta.inference_tile_size, meta.inference_overlap, meta.default_head)
+    config = selftest_config(
+        meta.inference_tile_size, meta.inference_overlap, meta.default_head, backend, precision
     )
+    predictor = Predictor.from_loaded(loaded, config)
     prediction = predictor.predict(read_image(selftest_dir() / IMAGE_NAME))
     thresholds = {lesion.code: value for lesion, value in meta.thresholds().items()}
-    return prediction, thresholds, loaded.sha256
+    described = ", ".join(f"{k} {v}" for k, v in predictor.network.describe().items())
+    return prediction, thresholds, loaded.sha256, described
 
 
 @dataclass
@@ -68,14 +75,19 @@ class SelfTestResult:
         self.ok = self.ok and passed
 
 
-def check_torch(result: SelfTestResult) -> None:
-    """torch imports and computes."""
-    import torch
+def check_backend(result: SelfTestResult) -> str:
+    """The backend the application uses here resolves and its runtime imports; returns its name."""
+    backend = resolve_backend(InferenceConfig(device="cpu"))
+    if backend == "openvino":
+        import openvino
 
-    value = float(torch.ones(2, 2).sum())
-    result.check(
-        value == 4.0, f"torch {torch.__version__} imported and computing ({torch.get_num_threads()} threads)"
-    )
+        result.check(True, f"backend openvino {openvino.__version__.split('-')[0]} (the CPU default)")
+    else:
+        import torch
+
+        value = float(torch.ones(2, 2).sum())
+        result.check(value == 4.0, f"backend torch {torch.__version__} ({torch.get_num_threads()} threads)")
+    return backend
 
 
 def check_inference(result: SelfTestResult) -> None:
@@ -87,12 +99,14 @@ def check_inference(result: SelfTestResult) -> None:
         return
     reference = json.loads(reference_file.read_text(encoding="utf-8"))
     started = time.perf_counter()
-    prediction, thresholds, sha256 = predict_reference_image()
+    backend = check_backend(result)
+    prediction, thresholds, sha256, described = predict_reference_image(backend=backend, precision="auto")
     seconds = time.perf_counter() - started
     result.check(sha256 == reference["model_sha256"], f"bundled model {sha256[:12]} is the reference's model")
     result.check(
         True,
-        f"inference on {IMAGE_NAME} {prediction.probs.shape[2]}x{prediction.probs.shape[1]}: {seconds:.1f} s",
+        f"inference on {IMAGE_NAME} {prediction.probs.shape[2]}x{prediction.probs.shape[1]}: "
+        f"{seconds:.1f} s ({described})",
     )
     for lesion in LESIONS:
         expected = read_mask(folder / f"reference_{lesion.code}.png")

@@ -38,12 +38,13 @@ from core.checkpoint import IMAGENET_MEAN, IMAGENET_STD, CheckpointMeta, save_ch
 from core.config import InferenceConfig, ModelConfig, TilingConfig
 from core.datasets import Sample
 from core.errors import CheckpointError, LesionLensError
-from core.inference import Predictor, resolve_device
+from core.inference import Predictor
 from core.io import atomic_path, write_json
 from core.lesions import LESIONS, NUM_CLASSES
 from core.losses import LOSSES, deep_supervision_loss
 from core.metrics import PRAccumulator
 from core.model import NUM_HEADS, UNetPlusPlus, load_vgg16_bn_encoder
+from core.torch_network import resolve_device, resolve_precision
 from core.training_data import TileCache, TileCacheConfig, TileDataset, collate_tiles
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,8 @@ def validate_images(
     model: UNetPlusPlus, samples: list[Sample], meta: CheckpointMeta, tiling: TilingConfig, device: str
 ) -> dict[str, PRAccumulator]:
     """Whole-image validation: pooled PR histograms per head ("1".."4") and their mean."""
-    predictor = Predictor(model, meta, InferenceConfig(tiling=tiling, device=device))
+    config = InferenceConfig(tiling=tiling, device=device, backend="torch")
+    predictor = Predictor.from_model(model, meta, config)
     accumulators = {key: PRAccumulator() for key in ("1", "2", "3", "4", "mean")}
     for sample in samples:
         image, masks = sample.load()
@@ -198,8 +200,6 @@ class Trainer:
         self.device = resolve_device(config.device)
         if self.world > 1 and self.device.type == "cuda":
             self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-        from core.inference import resolve_precision
-
         self.dtype = resolve_precision(config.precision, self.device)
         if self.dtype == torch.float16 and self.device.type == "cpu":
             self.dtype = torch.bfloat16

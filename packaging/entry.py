@@ -1,12 +1,15 @@
 """Entry point of the PyInstaller bundle (``LesionLens``).
 
-torch is imported before anything Qt: on Windows both ship OpenMP/MSVC runtime DLLs and
-the first one loaded wins; torch's must be first.
+The CPU installer runs the network with OpenVINO and has no torch. Where a build does bundle
+torch (a GPU build), it is imported before anything Qt: on Windows both ship OpenMP/MSVC
+runtime DLLs and the first one loaded wins; torch's must be first.
 """
 
 import sys
+from importlib.util import find_spec
 
-import torch  # noqa: F401
+if find_spec("torch") is not None:
+    import torch  # noqa: F401
 
 from app.main import main
 

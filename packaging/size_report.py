@@ -14,7 +14,7 @@ def _group(relative: Path) -> str:
     parts = relative.parts
     if parts[0] == "_internal" and len(parts) > 2:
         top = parts[1]
-        if top in ("torch", "PySide6", "cv2", "numpy", "PIL") and len(parts) > 3:
+        if top in ("torch", "openvino", "PySide6", "cv2", "numpy", "PIL") and len(parts) > 3:
             return f"{top}/{parts[2]}"
         return top
     return parts[0]

@@ -31,7 +31,7 @@ def main() -> int:
     image = read_image(resources_dir() / "samples" / "synthetic_02.jpg")[y0:y1, x0:x1]
     folder = selftest_dir()
     write_png(folder / IMAGE_NAME, image, compression=6)
-    prediction, thresholds, sha256 = predict_reference_image()
+    prediction, thresholds, sha256, _ = predict_reference_image()
     pixels = {}
     for lesion in LESIONS:
         mask = prediction.mask(lesion, thresholds[lesion.code])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,8 @@ import pytest
 import torch
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# OpenVINO exports made by the tests go to one scratch folder per run, never the user's cache.
+os.environ.setdefault("LESIONLENS_OPENVINO_DIR", tempfile.mkdtemp(prefix="lesionlens-openvino-"))
 
 from core.checkpoint import CheckpointMeta, load_checkpoint, save_checkpoint
 from core.config import ModelConfig

@@ -7,6 +7,8 @@ than 0.01 below the figure on its model card. Runs where ``../shared/data/IDRiD`
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -22,31 +24,54 @@ from tests.conftest import IDRID_ROOT
 TOLERANCE = 0.01
 
 
-@pytest.mark.idrid
-@pytest.mark.slow
-def test_shipped_model_keeps_its_validation_maupr() -> None:
-    if not IDRID_ROOT.is_dir():
-        pytest.skip("IDRiD data not available")
+@functools.cache
+def _validation_aupr(backend: str, precision: str) -> dict[str, float]:
+    """Per lesion, the pooled AUPR of the built-in model on its 14 validation photographs."""
     loaded = load_checkpoint(default_model_path())
-    validation = loaded.meta.metrics["validation"]
-    stems = set(validation["images"])
+    stems = set(loaded.meta.metrics["validation"]["images"])
     samples = [s for s in discover(IDRID_ROOT).samples if s.stem in stems]
     assert len(samples) == len(stems) == 14
     config = InferenceConfig(
-        tiling=TilingConfig(256, 32, "smooth"), device="cpu", head=loaded.meta.default_head
+        tiling=TilingConfig(256, 32, "smooth"),
+        device="cpu",
+        head=loaded.meta.default_head,
+        backend=backend,  # type: ignore[arg-type]
+        precision=precision,  # type: ignore[arg-type]
     )
     predictor = Predictor.from_loaded(loaded, config)
     pooled = PRAccumulator()
     for sample in samples:
         image, masks = sample.load()
         pooled.add(predictor.predict(image).probs, masks)
-    per_lesion = {lesion.code: pooled.aupr(lesion) for lesion in LESIONS}
+    return {lesion.code: pooled.aupr(lesion) for lesion in LESIONS}
+
+
+@pytest.mark.idrid
+@pytest.mark.slow
+def test_shipped_model_keeps_its_validation_maupr() -> None:
+    """With the backend the app uses here (OpenVINO on a CPU-only machine)."""
+    if not IDRID_ROOT.is_dir():
+        pytest.skip("IDRiD data not available")
+    per_lesion = _validation_aupr("auto", "auto")
     measured = float(np.mean(list(per_lesion.values())))
-    recorded = float(validation["mAUPR"])
+    recorded = float(load_checkpoint(default_model_path()).meta.metrics["validation"]["mAUPR"])
     assert measured >= recorded - TOLERANCE, (
         f"validation mAUPR {measured:.4f} ({per_lesion}) fell below the model card's "
         f"{recorded:.4f} - {TOLERANCE}"
     )
+
+
+@pytest.mark.idrid
+@pytest.mark.slow
+def test_openvino_validation_aupr_is_torchs() -> None:
+    """The CPU backend scores what torch in fp32 scores, per lesion within 0.005."""
+    pytest.importorskip("openvino")
+    if not IDRID_ROOT.is_dir():
+        pytest.skip("IDRiD data not available")
+    openvino = _validation_aupr("openvino", "auto")
+    reference = _validation_aupr("torch", "fp32")
+    for code, value in reference.items():
+        assert abs(openvino[code] - value) <= 0.005, (code, openvino, reference)
 
 
 @pytest.mark.slow
