@@ -155,9 +155,11 @@ def _run_in_process(name: str, photos: list[Path], work: Path) -> dict[str, Any]
 
 
 def _machine() -> str:
-    import openvino
     import torch
 
+    from core.openvino_network import import_openvino
+
+    openvino = import_openvino()
     from bench.machine import cpu_name
 
     return (

@@ -278,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(
             f"error: '{args.command}' needs torch, which the CPU-only installer leaves out; "
-            "install the full LesionLens (pip install lesionlens) to train, evaluate or check models",
+            "install LesionLens with pip (README, Set-up) to train, evaluate or check models",
             file=sys.stderr,
         )
         return 2

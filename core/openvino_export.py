@@ -24,7 +24,7 @@ from core.errors import CheckpointError
 from core.lesions import LESIONS, TrainingClass
 from core.model import UNetPlusPlus, fuse_batchnorm
 from core.model_file import LoadedModel
-from core.openvino_network import EXPORT_VERSION, RT_INFO_KEY, export_name
+from core.openvino_network import EXPORT_VERSION, RT_INFO_KEY, export_name, import_openvino
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +50,7 @@ def export_openvino(loaded: LoadedModel, folder: str | os.PathLike[str]) -> Path
     Written into a temporary folder and renamed into place (the ``.bin`` first), so a reader
     never finds half a pair.
     """
-    import openvino as ov
-
+    ov = import_openvino()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     wrapper = _TilesToHeadProbabilities(loaded.torch_model(), loaded.meta.mean, loaded.meta.std)

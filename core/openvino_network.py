@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,21 @@ RT_INFO_KEY = "lesionlens"
 _PRECISION_HINTS = {"auto": "f32", "fp32": "f32", "bf16": "bf16", "fp16": "f16"}
 #: Tiles per inference request when the batch size is automatic (2 x 256^2 px: in cache).
 AUTO_REQUEST_PIXELS = 2**17
+
+
+def import_openvino() -> Any:
+    """The ``openvino`` module, imported with its usage telemetry off.
+
+    ``import openvino`` sends a usage event to Google Analytics unless a consent file on the
+    machine says no (OpenVINO 2024+, ``openvino.tools.ovc``); a clinic's computer must not call
+    out. Blocking the optional ``openvino_telemetry`` module makes OpenVINO fall back to its
+    built-in no-op stub. Every LesionLens import of OpenVINO goes through here.
+    """
+    if "openvino" not in sys.modules:
+        sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]
+    import openvino
+
+    return openvino
 
 
 def openvino_available() -> bool:
@@ -67,8 +83,7 @@ def bundled_export_dir() -> Path:
 
 def _read_checked(xml: Path, model_sha256: str) -> Any | None:
     """The OpenVINO model in ``xml`` if it is whole and made from ``model_sha256``, else None."""
-    import openvino as ov
-
+    ov = import_openvino()
     try:
         graph = ov.Core().read_model(xml)
         recorded = graph.get_rt_info([RT_INFO_KEY, "model_sha256"]).astype(str)
@@ -104,8 +119,7 @@ class OpenVinoNetwork:
     name = "openvino"
 
     def __init__(self, xml: Path, model_sha256: str, config: InferenceConfig) -> None:
-        import openvino as ov
-
+        ov = import_openvino()
         graph = _read_checked(xml, model_sha256)
         if graph is None:
             raise CheckpointError(

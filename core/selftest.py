@@ -79,9 +79,10 @@ def check_backend(result: SelfTestResult) -> str:
     """The backend the application uses here resolves and its runtime imports; returns its name."""
     backend = resolve_backend(InferenceConfig(device="cpu"))
     if backend == "openvino":
-        import openvino
+        from core.openvino_network import import_openvino
 
-        result.check(True, f"backend openvino {openvino.__version__.split('-')[0]} (the CPU default)")
+        version = import_openvino().__version__.split("-")[0]
+        result.check(True, f"backend openvino {version} (the CPU default), telemetry off")
     else:
         import torch
 

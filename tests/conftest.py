@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -18,6 +19,9 @@ from core.checkpoint import CheckpointMeta, load_checkpoint, save_checkpoint
 from core.config import ModelConfig
 from core.model import UNetPlusPlus
 from core.synthetic import SyntheticFundus, synth_fundus
+
+# No usage telemetry when tests import OpenVINO directly (core.openvino_network.import_openvino).
+sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]
 
 IDRID_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "IDRiD"
 

@@ -136,3 +136,17 @@ def test_with_an_export_at_hand_inference_never_imports_torch(tmp_path) -> None:
 
 def test_load_for_inference_loads_the_weights_when_torch_runs(tiny_checkpoint) -> None:
     assert load_for_inference(tiny_checkpoint, "cpu", "torch").model is not None
+
+
+def test_openvino_is_imported_with_its_telemetry_off() -> None:
+    """``import openvino`` alone would send a usage event unless a consent file says no."""
+    script = (
+        "import sys\n"
+        "from core.openvino_network import import_openvino\n"
+        "ov = import_openvino()\n"
+        "from openvino.tools.ovc import telemetry_utils\n"
+        "print(sys.modules.get('openvino_telemetry'), telemetry_utils.tm.__name__)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True)
+    assert done.stdout.split() == ["None", "openvino.tools.ovc.telemetry_stub"], done.stderr
