@@ -110,7 +110,7 @@ def _export(loaded: LoadedModel) -> Path:
     if not torch_available():
         raise CheckpointError(
             f"{loaded.path}: this model has no OpenVINO export here and this LesionLens has no "
-            "torch to make one; use the built-in model, or the full version (pip install lesionlens)"
+            "torch to make one; use the built-in model, or LesionLens installed with pip (README, Set-up)"
         )
     from core.openvino_export import export_openvino
 

@@ -56,16 +56,18 @@ def _cpu_has_fast_bf16() -> bool:
         return False
 
 
-def resolve_precision(precision: str, device: torch.device) -> torch.dtype:
-    """Pick the compute dtype: ``auto`` = bf16 where fast (CUDA bf16, CPU AVX512-BF16/AMX),
-    fp16 on MPS or older CUDA, otherwise fp32."""
+def resolve_precision(precision: str, device: torch.device, training: bool = False) -> torch.dtype:
+    """Pick the compute dtype. ``auto``: bf16 on CUDA (fp16 on older cards), fp16 on MPS; on CPUs
+    fp32 for inference, so a photograph gets the same masks on every CPU (bf16 moved masks at the
+    default thresholds by up to 8 % Dice, docs/performance.md), and bf16 for training where the
+    CPU runs it fast (AVX512-BF16/AMX)."""
     if precision != "auto":
         return _DTYPES[precision]
     if device.type == "cuda":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     if device.type == "mps":
         return torch.float16
-    return torch.bfloat16 if _cpu_has_fast_bf16() else torch.float32
+    return torch.bfloat16 if training and _cpu_has_fast_bf16() else torch.float32
 
 
 def auto_batch_size(tile_size: int, device: torch.device) -> int:

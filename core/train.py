@@ -200,7 +200,7 @@ class Trainer:
         self.device = resolve_device(config.device)
         if self.world > 1 and self.device.type == "cuda":
             self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-        self.dtype = resolve_precision(config.precision, self.device)
+        self.dtype = resolve_precision(config.precision, self.device, training=True)
         if self.dtype == torch.float16 and self.device.type == "cpu":
             self.dtype = torch.bfloat16
 
