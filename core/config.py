@@ -164,7 +164,7 @@ class InferenceConfig(_DictMixin):
             batch that suits the device's caches); halved automatically on out-of-memory.
         device: ``auto`` (CUDA, then Apple MPS, then CPU) or a torch device string.
         precision: ``auto``: fp32 on CPUs (the same masks on every CPU), bf16/fp16 on GPUs;
-            ``bf16`` on a CPU is about 1.8x faster with OpenVINO and moves masks slightly.
+            ``bf16`` on a CPU is about 1.6x faster with OpenVINO and moves masks (docs/performance.md).
         channels_last: ``None`` = automatic (on with reduced precision).
         head: deep-supervision output used: ``"1"``..``"4"`` or ``"mean"`` of all four.
         flip_tta: also run every tile mirrored left-right and average the two (test-time
