@@ -11,6 +11,7 @@ import io
 import json
 import logging
 import os
+import stat
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_PIXELS = 100_000_000
 #: Smallest accepted side by default: one 64 px training tile.
 DEFAULT_MIN_SIDE = 64
+#: Largest file read as an image (a 100-Mpx 16-bit RGB TIFF, uncompressed, is 600 MB).
+MAX_FILE_BYTES = 1024**3
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
 
 _EXIF_ORIENTATION_TAG = 274
@@ -58,13 +61,34 @@ def _fail(path: Path, reason: str, fix: str) -> ImageReadError:
     return ImageReadError(f"{path}: {reason}. {fix}")
 
 
-def _read_bytes(path: Path) -> bytes:
+def _check_file(path: Path) -> None:
+    """Refuse what is not a regular, non-empty file of a photograph's size, before opening it
+    (opening a FIFO would wait for a writer; reading a 2 GiB backup would take 2 GB)."""
     try:
-        data = path.read_bytes()
+        info = path.stat()
     except FileNotFoundError:
         raise _fail(path, "file not found", "Check the path.") from None
-    except IsADirectoryError:
-        raise _fail(path, "is a folder, not an image file", "Choose an image file.") from None
+    except OSError as exc:
+        raise _fail(path, f"cannot be read ({exc.strerror})", "Check permissions.") from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise _fail(path, "is a folder, not an image file", "Choose an image file.")
+    if not stat.S_ISREG(info.st_mode):
+        raise _fail(path, "not a regular file (a pipe, device or socket)", "Choose an image file.")
+    if info.st_size == 0:
+        raise _fail(path, "the file is empty (0 bytes)", "Copy the image again.")
+    if info.st_size > MAX_FILE_BYTES:
+        raise _fail(
+            path,
+            f"{info.st_size / 2**30:.1f} GiB, more than any photograph LesionLens reads "
+            f"({MAX_FILE_BYTES / 2**30:.0f} GiB)",
+            "Choose the photograph itself, not an archive or a backup.",
+        )
+
+
+def _read_bytes(path: Path) -> bytes:
+    _check_file(path)
+    try:
+        data = path.read_bytes()
     except OSError as exc:
         raise _fail(path, f"cannot be read ({exc.strerror})", "Check permissions.") from exc
     if not data:
@@ -84,13 +108,18 @@ def _check_complete(path: Path, data: bytes, fmt: str) -> None:
         )
 
 
-def _header(path: Path, data: bytes) -> tuple[str, tuple[int, int], int]:
-    """Format, (height, width) and EXIF orientation (1..8) from the header only."""
+def _header(path: Path, data: bytes | None = None) -> tuple[str, tuple[int, int], int]:
+    """Format, (height, width) and EXIF orientation (1..8) from the header only (read from
+    ``data``, or from the file without reading the rest of it)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as img:
+            with Image.open(io.BytesIO(data) if data is not None else path) as img:
                 orientation = int(img.getexif().get(_EXIF_ORIENTATION_TAG, 1) or 1)
+                frames = int(getattr(img, "n_frames", 1) or 1)
+                if frames > 1:
+                    unit = "pages" if img.format == "TIFF" else "frames"
+                    log.warning("%s: uses the first of its %d %s; the others are ignored", path, frames, unit)
                 return str(img.format), (img.height, img.width), orientation
     except Image.DecompressionBombError as exc:
         raise _fail(path, f"too many pixels ({exc})", "Downscale the image.") from exc
@@ -176,8 +205,8 @@ def read_image(
         ImageReadError: empty, missing, non-image, truncated, too large or too small file.
     """
     path = Path(path)
-    data = _read_bytes(path)
-    fmt, (height, width), orientation = _header(path, data)
+    _check_file(path)
+    fmt, (height, width), orientation = _header(path)  # before reading the whole file
     if height * width > max_pixels:
         raise _fail(
             path,
@@ -191,6 +220,7 @@ def read_image(
             f"{width}x{height} is smaller than one {min_side}x{min_side} tile",
             "Use the full-resolution photograph.",
         )
+    data = _read_bytes(path)
     _check_complete(path, data, fmt)
     array = _decode(path, data)
     if array.shape[:2] != (height, width):

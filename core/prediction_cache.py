@@ -26,7 +26,9 @@ from core.lesions import LESIONS
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
+#: Every entry's file name starts with this: pruning never touches another file.
+ENTRY_PREFIX = "llpred-"
 DEFAULT_LIMIT_BYTES = 2 * 1024**3
 
 
@@ -53,6 +55,7 @@ def cache_key(image_digest: str, model_sha256: str, config: InferenceConfig) -> 
     tiling = config.tiling
     settings = (
         f"{tiling.tile_size}/{tiling.overlap}/{tiling.blending}/{tiling.skip_outside_fov}/{config.head}"
+        f"/{config.precision}"
     )
     text = f"v{CACHE_FORMAT}|{image_digest}|{model_sha256}|{settings}"
     return hashlib.sha256(text.encode()).hexdigest()[:40]
@@ -79,12 +82,13 @@ class PredictionCache:
 
     def path(self, key: str) -> Path:
         """File of one entry."""
-        return self.folder / f"{key}.npz"
+        return self.folder / f"{ENTRY_PREFIX}{key}.npz"
 
-    def load(self, key: str) -> LesionProbabilities | None:
-        """The cached prediction, or None when absent or unreadable (a damaged entry is deleted)."""
+    def load(self, key: str, expected_shape: tuple[int, int] | None = None) -> LesionProbabilities | None:
+        """The cached prediction, or None when absent, unreadable or (with ``expected_shape``,
+        the photograph's H x W) of another size; such an entry is deleted, to be recomputed."""
         path = self.path(key)
-        if not path.is_file():
+        if not path.is_file() or path.is_symlink():
             return None
         try:
             with np.load(path, allow_pickle=False) as data:
@@ -93,12 +97,14 @@ class PredictionCache:
                 fov_mask = _decode(data["fov"], "fov") > 0
                 spread = _decode(data["spread"], "spread") if "spread" in data.files else None
             shape = tuple(meta["shape"])
-            if meta.get("format") != CACHE_FORMAT or any(m.shape != shape for m in maps):
+            if meta.get("format") != CACHE_FORMAT or any(m.shape != shape for m in [*maps, fov_mask]):
                 raise ValueError("format or shape mismatch")
+            if expected_shape is not None and shape != tuple(expected_shape):
+                raise ValueError(f"made for an image of {shape}, this one is {tuple(expected_shape)}")
             fov = FovCrop(image_shape=shape, box=tuple(meta["box"]), mask=fov_mask)
             os.utime(path)  # recently used: pruned last
             return LesionProbabilities(np.stack(maps), fov, int(meta.get("tiles_run", 0)), spread=spread)
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile, cv2.error) as exc:
             log.warning("discarding damaged cache entry %s: %s", path, exc)
             path.unlink(missing_ok=True)
             return None
@@ -128,8 +134,12 @@ class PredictionCache:
         return path
 
     def prune(self) -> None:
-        """Delete least recently used entries until the cache is within its limit."""
-        entries = sorted(self.folder.glob("*.npz"), key=lambda p: p.stat().st_mtime)
+        """Delete least recently used entries until the cache is within its limit; only files
+        this cache wrote (``llpred-*.npz``), whatever else shares the folder."""
+        entries = sorted(
+            (p for p in self.folder.glob(f"{ENTRY_PREFIX}*.npz") if p.is_file() and not p.is_symlink()),
+            key=lambda p: p.stat().st_mtime,
+        )
         total = sum(p.stat().st_size for p in entries)
         while entries and total > self.limit_bytes:
             oldest = entries.pop(0)

@@ -140,7 +140,7 @@ class ReviewEngine:
         path = Path(path)
         image = read_image(path)
         digest = file_digest(path)
-        prediction = self.cache.load(self._key(digest))
+        prediction = self.cache.load(self._key(digest), expected_shape=image.shape[:2])
         analysis = ImageAnalysis(path, image, digest, prediction, from_cache=prediction is not None)
         return with_truth(analysis, truth_source or find_ground_truth(path))
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import getpass
 import hashlib
-import json
 import logging
 import os
+import struct
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
@@ -28,10 +28,13 @@ from core.errors import LesionLensError
 from core.io import encode_png, write_bytes_atomic, write_json
 from core.lesions import LESIONS, Lesion
 from core.review_mask import EditableMask, MaskState, is_edited
+from core.session_schema import SchemaError, parse_session_text, validate_session
 
 log = logging.getLogger(__name__)
 
 SESSION_FORMAT = 1
+#: A session of 10,000 photographs is about 10 MB; anything far larger is not one.
+MAX_SESSION_BYTES = 256 * 1024**2
 Snapshot = tuple[dict[str, Any], list[tuple[Path, np.ndarray, str, Lesion, int]]]
 SESSION_DIR = ".lesionlens"
 SESSION_FILE = "session.json"
@@ -132,6 +135,46 @@ def session_dir_for(folder: Path) -> Path:
     return base / "sessions" / key
 
 
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _mask_file_problem(path: Path, shape: tuple[int, int]) -> str | None:
+    """What is wrong with a saved mask file, judged from its 33-byte PNG header before any
+    decoding (a tiny PNG may declare 30000 x 30000 pixels), or None if it may be read."""
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(33)
+    except FileNotFoundError:
+        return "the file is missing"
+    except OSError as exc:
+        return f"it cannot be read: {exc.strerror or exc}"
+    if len(header) < 33 or not header.startswith(_PNG_SIGNATURE) or header[12:16] != b"IHDR":
+        return "not a PNG file"
+    width, height = struct.unpack(">II", header[16:24])
+    if (height, width) != shape:
+        return f"{width}x{height} pixels, the photograph has {shape[1]}x{shape[0]}"
+    if header[24] != 8 or header[25] != 0:
+        return f"bit depth {header[24]}, colour type {header[25]}; reviewed masks are 8-bit grey"
+    return None
+
+
+def _keep_aside(path: Path) -> Path | None:
+    """Copy a damaged mask file beside itself (once per content) before it can be overwritten."""
+    try:
+        data = path.read_bytes() if path.is_file() and not path.is_symlink() else b""
+    except OSError:
+        return None
+    if not data:
+        return None
+    backup = path.with_name(f"{path.stem}.damaged-{hashlib.sha256(data).hexdigest()[:8]}.png")
+    if not backup.exists():
+        try:
+            write_bytes_atomic(backup, data)
+        except OSError:
+            return None
+    return backup
+
+
 class ReviewSession:
     """Statuses, comments, thresholds and masks of the photographs of one folder.
 
@@ -189,9 +232,12 @@ class ReviewSession:
 
     def _read(self) -> None:
         try:
-            data = json.loads(self.file.read_text(encoding="utf-8"))
-            if data.get("format") != SESSION_FORMAT:
-                raise ValueError(f"format {data.get('format')!r}, expected {SESSION_FORMAT}")
+            if self.file.stat().st_size > MAX_SESSION_BYTES:
+                raise SchemaError(
+                    f"{self.file.stat().st_size} bytes, more than any session LesionLens writes"
+                )
+            text = self.file.read_text(encoding="utf-8")
+            data = validate_session(parse_session_text(text), SESSION_FORMAT)
             self.reviewer = data.get("reviewer") or self.reviewer
             self.model = data.get("model", {})
             self.created = data.get("created", self.created)
@@ -213,7 +259,7 @@ class ReviewSession:
                         lesion_item.get("accepted_with_photograph", False)
                     )
                     lesion_review.prefilled = bool(lesion_item.get("prefilled", False))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             raise SessionError(
                 f"{self.file}: cannot read the review session ({exc}); it was left untouched. Move it "
                 "away to start a new session, or restore it from a backup"
@@ -231,20 +277,33 @@ class ReviewSession:
         if review.mask is not None:
             return review.mask
         path = self.mask_path(name, lesion)
-        states = cv2.imread(str(path), cv2.IMREAD_UNCHANGED) if path.is_file() else None
-        if (
-            states is None
-            or states.shape != shape
-            or states.dtype != np.uint8
-            or states.max(initial=0) > max(MaskState)
+        self._refuse_links(path)
+        problem = _mask_file_problem(path, shape)
+        states = None if problem else cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        if problem is None and (
+            states is None or states.shape != shape or states.max(initial=0) > max(MaskState)
         ):
+            problem = "its pixels are not a reviewed mask"
+        if problem is not None or states is None:
+            kept = _keep_aside(path)
             raise SessionError(
-                f"{path}: the reviewed {lesion.code} mask of {name} is missing or damaged; "
-                "adopt the prediction again to restart this lesion"
+                f"{path}: the reviewed {lesion.code} mask of {name} is missing or damaged ({problem})"
+                + (f"; the file was copied to {kept.name}" if kept else "")
+                + "; adopt the prediction again to restart this lesion"
             )
         review.mask = EditableMask(states)
         review.saved_revision = review.mask.revision
         return review.mask
+
+    def _refuse_links(self, path: Path) -> None:
+        """Refuse a session file, mask or folder that is a symbolic link: reads and writes stay
+        inside the session folder, wherever a link would lead."""
+        for part in (self.location, path.parent, path):
+            if part.is_symlink():
+                raise SessionError(
+                    f"{part}: a symbolic link inside the review session; LesionLens reads and writes "
+                    f"only real files under {self.location}. Replace the link with a folder or file"
+                )
 
     # writing ------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -311,6 +370,9 @@ class ReviewSession:
             count = int(np.count_nonzero(is_edited(states)))
             document["images"][name]["lesions"][lesion.code]["edited_pixels"] = count
             self.images[name].lesions[lesion].edited_pixels = count
+        for path, *_ in masks:
+            self._refuse_links(path)
+        self._refuse_links(self.file)
         try:
             for path, states, _, _, _ in masks:
                 write_bytes_atomic(path, encode_png(states, compression=1))

@@ -201,3 +201,47 @@ def test_list_images_skips_masks_and_other_files(tmp_path: Path, rgb: np.ndarray
         (tmp_path / name).write_bytes(b"x")
     assert [p.name for p in list_images(tmp_path)] == ["a.PNG", "b.jpg"]
     assert len(list_images(tmp_path, skip_masks=False)) == 4
+
+
+def test_a_huge_non_image_is_refused_from_its_header(tmp_path) -> None:
+    """Issue 13, defect 13: a 2 GiB file named .jpg was read whole (2.1 GB, 9.5 s) first."""
+    import tracemalloc
+
+    from core.errors import ImageReadError
+    from core.io import read_image
+
+    path = tmp_path / "backup.jpg"
+    with open(path, "wb") as handle:
+        handle.truncate(2 * 1024**3)  # sparse: no disk used
+    tracemalloc.start()
+    with pytest.raises(ImageReadError, match=r"backup\.jpg"):
+        read_image(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 64 * 1024**2
+
+
+def test_a_fifo_is_not_a_missing_file(tmp_path) -> None:
+    import os
+
+    from core.errors import ImageReadError
+    from core.io import read_image
+
+    fifo = tmp_path / "pipe.jpg"
+    os.mkfifo(fifo)
+    with pytest.raises(ImageReadError, match="not a regular file"):
+        read_image(fifo)  # and does not block waiting for a writer
+
+
+def test_a_multi_page_tiff_says_it_uses_the_first_page(tmp_path, caplog) -> None:
+    from PIL import Image
+
+    from core.io import read_image
+
+    pages = [Image.new("RGB", (96, 80), colour) for colour in ((200, 10, 10), (10, 200, 10))]
+    path = tmp_path / "stack.tif"
+    pages[0].save(path, save_all=True, append_images=pages[1:])
+    with caplog.at_level("WARNING"):
+        image = read_image(path, min_side=64)
+    assert image.shape == (80, 96, 3) and image[0, 0, 0] == 200
+    assert "first of its 2 pages" in caplog.text

@@ -76,3 +76,37 @@ def test_default_folder_follows_the_environment(tmp_path: Path, monkeypatch) -> 
     monkeypatch.delenv("LESIONLENS_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert default_cache_dir() == tmp_path / "xdg" / "lesionlens" / "predictions"
+
+
+def test_a_zero_byte_entry_is_dropped_and_recomputed(tmp_path: Path, small_fundus, rng) -> None:
+    """Issue 13, defect 10: an empty entry once blocked its photograph for good."""
+    cache = PredictionCache(tmp_path)
+    cache.folder.mkdir(exist_ok=True)
+    cache.path("k").write_bytes(b"")
+    assert cache.load("k") is None and not cache.path("k").exists()
+    cache.store("k", _prediction(small_fundus, rng))
+    assert cache.load("k") is not None
+
+
+def test_an_entry_of_another_image_size_is_not_used(tmp_path: Path, small_fundus, rng) -> None:
+    cache = PredictionCache(tmp_path)
+    cache.store("k", _prediction(small_fundus, rng))
+    height, width = small_fundus.image.shape[:2]
+    assert cache.load("k", expected_shape=(height, width)) is not None
+    assert cache.load("k", expected_shape=(height + 1, width)) is None
+    assert not cache.path("k").exists()
+
+
+def test_pruning_deletes_only_the_caches_own_entries(tmp_path: Path, small_fundus, rng) -> None:
+    """Issue 13, defect 11: LESIONLENS_CACHE_DIR may point at a folder with other files."""
+    import os
+
+    theirs = [tmp_path / "results.npz", tmp_path / "0123456789abcdef0123456789abcdef01234567.npz"]
+    for path in theirs:
+        path.write_bytes(b"x" * 10_000)
+        os.utime(path, (1, 1))
+    cache = PredictionCache(tmp_path, limit_bytes=1)
+    cache.store("first", _prediction(small_fundus, rng))
+    cache.store("second", _prediction(small_fundus, rng))
+    assert all(path.exists() for path in theirs)
+    assert not cache.path("first").exists()

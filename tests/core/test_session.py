@@ -135,3 +135,72 @@ def test_names_must_stay_inside_the_folder(tmp_path: Path) -> None:
     for bad in ("../x.jpg", "a/b.jpg", ".."):
         with pytest.raises(SessionError):
             session.image(bad)
+
+
+def _saved(folder: Path) -> tuple[ReviewSession, Path]:
+    session = _session_with_edits(folder)
+    session.save()
+    return ReviewSession.open(folder), session.mask_path("eye.jpg", Lesion.EX)
+
+
+def _png_header(width: int, height: int, depth: int = 8, colour: int = 0) -> bytes:
+    import struct
+    import zlib
+
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + chunk + struct.pack(">I", zlib.crc32(chunk))
+
+
+@pytest.mark.parametrize(
+    ("header", "says"),
+    [
+        (_png_header(30000, 30000), "30000x30000 pixels, the photograph has 50x40"),
+        (_png_header(50, 40, depth=16, colour=2), "bit depth 16, colour type 2"),
+    ],
+)
+def test_a_mask_png_is_judged_by_its_header_before_decoding(tmp_path: Path, header: bytes, says: str) -> None:
+    """Issue 13, defect 5: a 0.9 MB PNG declaring 30000 x 30000 px took 2 GB before the size check."""
+    session, path = _saved(tmp_path)
+    path.write_bytes(header + b"\x00" * 1000)
+    with pytest.raises(SessionError, match=says):
+        session.load_mask("eye.jpg", Lesion.EX, (40, 50))
+
+
+def test_a_damaged_mask_is_kept_aside_before_it_can_be_overwritten(tmp_path: Path) -> None:
+    """Issue 13, defect 7: the next brush stroke re-adopted the lesion and overwrote the PNG."""
+    session, path = _saved(tmp_path)
+    damaged = b"\x89PNG\r\n\x1a\n garbage that a sync tool left"
+    path.write_bytes(damaged)
+    with pytest.raises(SessionError, match=r"copied to eye\.jpg\.EX\.damaged-[0-9a-f]{8}\.png"):
+        session.load_mask("eye.jpg", Lesion.EX, (40, 50))
+    [backup] = path.parent.glob("*.damaged-*.png")
+    assert backup.read_bytes() == damaged
+    with pytest.raises(SessionError):  # a second attempt makes no second copy
+        session.load_mask("eye.jpg", Lesion.EX, (40, 50))
+    assert len(list(path.parent.glob("*.damaged-*.png"))) == 1
+
+
+def test_masks_are_never_written_or_read_through_symbolic_links(tmp_path: Path) -> None:
+    """Issue 13, defect 6."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    session, path = _saved(folder)
+    masks = path.parent
+    masks.rename(tmp_path / "old-masks")
+    masks.symlink_to(elsewhere, target_is_directory=True)
+    session.images["eye.jpg"].lesions[Lesion.EX].mask = (
+        _session_with_edits(folder).images["eye.jpg"].lesions[Lesion.EX].mask
+    )
+    with pytest.raises(SessionError, match="symbolic link"):
+        session.save()
+    assert list(elsewhere.iterdir()) == []
+    masks.unlink()
+    (tmp_path / "old-masks").rename(masks)
+    outside = tmp_path / "outside.png"
+    path.rename(outside)
+    path.symlink_to(outside)
+    with pytest.raises(SessionError, match="symbolic link"):
+        ReviewSession.open(folder).load_mask("eye.jpg", Lesion.EX, (40, 50))
