@@ -99,6 +99,13 @@ def load_checkpoint(path: str | os.PathLike[str]) -> LoadedModel:
             f"(missing {missing[:3]}, unexpected {unexpected[:3]}, wrong shape {wrong[:3]}); "
             "the file is damaged or was edited"
         )
+    damaged = sorted(
+        k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())
+    )
+    if damaged:
+        raise CheckpointError(
+            f"{path}: weights {damaged[:3]} hold NaN or infinite values; the file is damaged, copy it again"
+        )
     model.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()})
     model.eval()
     return LoadedModel(model=model, meta=meta, path=path, sha256=file_sha256(path))

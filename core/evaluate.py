@@ -26,7 +26,7 @@ from core.datasets import Sample, build_label_map
 from core.errors import DatasetError
 from core.fov import detect_fov
 from core.inference import Predictor
-from core.io import read_image, write_json
+from core.io import image_size, read_image, write_json
 from core.lesions import LESIONS, TrainingClass
 from core.metrics import PRAccumulator
 from core.model import NUM_HEADS
@@ -167,16 +167,17 @@ def evaluate_prediction_folder(pred_dir: Path, samples: list[Sample]) -> Evaluat
             "run 'lesionlens predict' on the same images first"
         )
     for sample in samples:
-        maps = [
-            read_image(pred_dir / f"{sample.stem}_{lesion.code}.png", min_side=1)[..., 0]
-            for lesion in LESIONS
-        ]
-        try:
-            masks = sample.load_masks(maps[0].shape)
-        except DatasetError as exc:
-            raise DatasetError(
-                f"{exc}; the predictions in {pred_dir} have another size than the ground truth"
-            ) from exc
+        files = [pred_dir / f"{sample.stem}_{lesion.code}.png" for lesion in LESIONS]
+        maps = [read_image(path, min_side=1)[..., 0] for path in files]
+        # the photograph's size is the reference: a map or a mask of another size is named as such
+        shape = image_size(sample.image) if sample.image.is_file() else maps[0].shape
+        for path, probability in zip(files, maps, strict=True):
+            if probability.shape != shape:
+                raise DatasetError(
+                    f"{path}: {probability.shape[1]}x{probability.shape[0]} px, but the photograph "
+                    f"{sample.image.name} is {shape[1]}x{shape[0]}; predict it again"
+                )
+        masks = sample.load_masks(shape)
         acc = PRAccumulator()
         acc.add(np.stack(maps), masks)
         evaluation.add_image(sample.stem, "pred", acc)

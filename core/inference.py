@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from core.config import InferenceConfig
+from core.errors import LesionLensError
 from core.fov import FovCrop, detect_fov
 from core.lesions import LESIONS, Lesion
 from core.model_file import CheckpointMeta, LoadedModel
@@ -157,6 +158,7 @@ class Predictor:
         if self.config.flip_tta:
             mirrored = self.network.run(np.ascontiguousarray(tiles[:, :, ::-1]), head)
             probs = (probs + mirrored[..., ::-1]) / 2
+        check_finite(probs, self.meta.name)
         return probs
 
     def _stitcher(self, shape: tuple[int, int], channels: int) -> _HostStitcher | Any:
@@ -263,6 +265,19 @@ class Predictor:
     def predict_all_heads(self, image: np.ndarray, fov: FovCrop | None = None) -> HeadProbabilities:
         """Run :meth:`iter_predict_all_heads` to the end."""
         return run_to_end(self.iter_predict_all_heads(image, fov))
+
+
+def check_finite(probs: np.ndarray, model_name: str) -> None:
+    """Refuse NaN or infinite probabilities: they would become all-zero maps, an "all clear".
+
+    Raises:
+        LesionLensError: naming the model.
+    """
+    if not np.isfinite(probs).all():
+        raise LesionLensError(
+            f"model {model_name} produced non-finite probabilities (NaN or infinity); its weights are "
+            "damaged. No map was written: use another model file"
+        )
 
 
 class _HostStitcher:

@@ -185,6 +185,19 @@ def _to_rgb(path: Path, array: np.ndarray) -> np.ndarray:
     raise _fail(path, f"{channels} colour channels", "Save it as grey, RGB or RGBA.")
 
 
+def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """(height, width) of an image file from its header (EXIF orientation applied), without
+    decoding it.
+
+    Raises:
+        ImageReadError: not a readable image file.
+    """
+    path = Path(path)
+    _check_file(path)
+    _, (height, width), orientation = _header(path)
+    return (width, height) if orientation in (5, 6, 7, 8) else (height, width)
+
+
 def read_image(
     path: str | os.PathLike[str],
     *,

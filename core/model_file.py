@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,7 +178,53 @@ def read_meta(path: Path, header: dict[str, str] | None) -> CheckpointMeta:
             f"{path}: classes {list(meta.classes)} differ from LesionLens's {list(CLASS_NAMES)}; "
             "this model was trained for another task"
         )
+    problem = meta_problem(meta)
+    if problem:
+        raise CheckpointError(
+            f"{path}: {problem}; the model's metadata is damaged or was edited, use another file"
+        )
     return meta
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def meta_problem(meta: CheckpointMeta) -> str | None:
+    """The first value of a model's metadata outside what LesionLens can run, or None.
+
+    Checked before anything is allocated: ``in_channels=1e9`` once tried to allocate 576 GB.
+    """
+    model = meta.model
+    if not _is_int(model.in_channels) or model.in_channels != 3:
+        return f"model.in_channels={model.in_channels!r}: LesionLens models read RGB photographs (3)"
+    if not _is_int(model.num_classes) or model.num_classes != len(CLASS_NAMES):
+        return f"model.num_classes={model.num_classes!r}: expected {len(CLASS_NAMES)}"
+    if not _finite(model.width):
+        return f"model.width={model.width!r}: not a number"
+    for code, value in meta.default_thresholds.items():
+        if code not in {lesion.code for lesion in LESIONS}:
+            return f"default_thresholds has {code!r}, not one of MA, HE, EX, SE"
+        if not _finite(value) or not 0.0 <= value <= 1.0:
+            return f"default_thresholds.{code}={value!r}: a threshold is a probability in 0..1"
+    if meta.default_head not in ("1", "2", "3", "4", "mean"):
+        return f"default_head={meta.default_head!r}: use 1, 2, 3, 4 or mean"
+    if len(meta.mean) != 3 or len(meta.std) != 3 or not all(_finite(v) for v in (*meta.mean, *meta.std)):
+        return f"mean={list(meta.mean)!r}, std={list(meta.std)!r}: three numbers each"
+    if min(meta.std) <= 0:
+        return f"std={list(meta.std)!r}: must be positive"
+    for key in ("train_tile_size", "inference_tile_size"):
+        size = getattr(meta, key)
+        if not _is_int(size) or not 32 <= size <= 4096 or size % 32:
+            return f"{key}={size!r}: a multiple of 32 in 32..4096"
+    overlap = meta.inference_overlap
+    if not _is_int(overlap) or not 0 <= overlap < meta.inference_tile_size // 2:
+        return f"inference_overlap={overlap!r}: 0 up to half the tile size"
+    return None
 
 
 def read_model_file(path: str | os.PathLike[str]) -> LoadedModel:

@@ -202,6 +202,11 @@ class DeviceStitcher:
     def add_batch(self, boxes: list[tuple[int, int, int, int]], tiles: np.ndarray, head: str) -> None:
         """Run the network on B x T x T x 3 uint8 ``tiles`` and add each result at its box."""
         predictions = self._network.run_on_device(tiles, head)
+        if not bool(torch.isfinite(predictions).all()):
+            raise LesionLensError(
+                "the model produced non-finite probabilities (NaN or infinity); its weights are damaged. "
+                "No map was written: use another model file"
+            )
         for (y0, x0, y1, x1), prediction in zip(boxes, predictions, strict=True):
             y1c, x1c = min(y1, self.shape[0]), min(x1, self.shape[1])
             h, w = y1c - y0, x1c - x0

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,67 @@ def test_builtin_model_is_trained_with_card_and_thresholds() -> None:
     assert loaded.meta.default_head in ("1", "2", "3", "4", "mean")
     card = default_model_path().with_suffix(".md").read_text()
     assert "CC BY 4.0" in card and "not for diagnosis" in card and "Validation AUPR" in card
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"model": {"width": 0.125, "in_channels": 1e9, "num_classes": 6}}, "in_channels=1000000000.0"),
+        ({"model": {"width": 0.125, "in_channels": 3, "num_classes": 7}}, "num_classes=7"),
+        ({"default_thresholds": {"EX": "abc"}}, "default_thresholds.EX='abc'"),
+        ({"default_thresholds": {"EX": -1}}, "default_thresholds.EX=-1"),
+        ({"default_head": "5"}, "default_head='5'"),
+        ({"std": [0.2, 0.0, 0.2]}, "must be positive"),
+        ({"inference_tile_size": 100}, "inference_tile_size=100"),
+        ({"inference_overlap": 64}, "inference_overlap=64"),
+    ],
+)
+def test_model_metadata_out_of_range_is_refused_before_anything_is_built(
+    tmp_path: Path, tiny_model: UNetPlusPlus, change: dict, says: str
+) -> None:
+    """Issue 13, defect 9."""
+    from core.model_file import read_model_file
+
+    meta = {**CheckpointMeta(name="t", model=tiny_model.config, inference_tile_size=64).to_dict(), **change}
+    header = {"format": FORMAT_NAME, "format_version": "1", "lesionlens": json.dumps(meta)}
+    path = _with_header(tmp_path, tiny_model, header)
+    for reader in (load_checkpoint, read_model_file):
+        with pytest.raises(CheckpointError, match=re.escape(says)):
+            reader(path)
+
+
+def test_nan_weights_are_refused(tmp_path: Path, tiny_model: UNetPlusPlus) -> None:
+    import copy
+
+    import torch
+
+    broken = copy.deepcopy(tiny_model)
+    with torch.no_grad():
+        next(broken.parameters())[0].fill_(float("nan"))
+    path = tmp_path / "nan.safetensors"
+    save_checkpoint(path, broken, CheckpointMeta(name="nan", model=broken.config), dtype=torch.float32)
+    with pytest.raises(CheckpointError, match="NaN or infinite"):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize("backend", ["torch", "openvino"])
+def test_non_finite_outputs_never_become_an_all_clear(
+    tiny_model: UNetPlusPlus, small_fundus, backend: str
+) -> None:
+    import copy
+
+    import torch
+
+    from core.config import InferenceConfig, TilingConfig
+    from core.errors import LesionLensError
+    from core.inference import Predictor
+    from core.model_file import LoadedModel
+
+    broken = copy.deepcopy(tiny_model)
+    with torch.no_grad():
+        broken.heads[3].bias.fill_(float("nan"))
+    meta = CheckpointMeta(name="nan-head", model=broken.config)
+    config = InferenceConfig(tiling=TilingConfig(64, 16), device="cpu", precision="fp32", backend=backend)
+    loaded = LoadedModel(meta=meta, path=Path("nan-head.safetensors"), sha256="9" * 64, model=broken)
+    with pytest.raises(LesionLensError, match="non-finite probabilities"):
+        Predictor.from_loaded(loaded, config).predict(small_fundus.image)
