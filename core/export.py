@@ -25,7 +25,7 @@ import numpy as np
 
 from core.display import lesion_labels
 from core.errors import LesionLensError
-from core.io import encode_png, write_bytes_atomic
+from core.io import encode_png
 from core.lesion_stats import mask_stats
 from core.lesions import LESIONS, PAINT_ORDER, Lesion
 from core.predict_files import DISCLAIMER
@@ -191,12 +191,37 @@ def _csv_row(document: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def _read_manifest_text(path: Path) -> str:
+    """An existing manifest.csv as text, whatever a spreadsheet saved it as (UTF-8 with or
+    without BOM, UTF-16 with BOM, Windows-1252)."""
+    data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="strict")
+
+
 def _merged_csv(path: Path, rows: list[dict[str, Any]]) -> bytes:
+    """The folder's manifest: the rows already there (other photographs) and the new ones.
+
+    Raises:
+        ExportError: the existing file cannot be read as a manifest (nothing was written yet).
+    """
     kept: dict[str, dict[str, Any]] = {}
-    if path.is_file():
-        with open(path, newline="", encoding="utf-8") as handle:
-            for row in csv.DictReader(handle):
+    if path.exists():
+        try:
+            reader = csv.DictReader(io.StringIO(_read_manifest_text(path), newline=""))
+            if reader.fieldnames is None or "image" not in reader.fieldnames:
+                raise ValueError("it has no 'image' column")
+            for row in reader:
                 kept[row.get("image", "")] = row
+        except (OSError, ValueError, csv.Error) as exc:
+            raise ExportError(
+                f"{path}: the existing manifest cannot be read ({exc}); nothing was exported. Move it "
+                "away or choose another folder"
+            ) from exc
     for row in rows:
         kept[row["image"]] = row
     buffer = io.StringIO()
@@ -241,7 +266,6 @@ def export_reviews(
         raise ExportError(
             f"{out}: cannot write here ({exc.strerror or exc}); choose a writable folder"
         ) from exc
-    written: list[Path] = []
     try:
         documents = []
         for item in items:
@@ -258,20 +282,50 @@ def export_reviews(
                 json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
             )
             documents.append(document)
-        for name in names:  # everything is complete on disk: move it into place
-            target = out / name
-            if target.parent != out:
-                raise ExportError(f"{name!r}: would be written outside {out}")
-            (staging / name).replace(target)
-            written.append(target)
-        csv_path = out / CSV_NAME
-        write_bytes_atomic(csv_path, _merged_csv(csv_path, [_csv_row(d) for d in documents]))
-        written.append(csv_path)
+        (staging / CSV_NAME).write_bytes(_merged_csv(out / CSV_NAME, [_csv_row(d) for d in documents]))
+        return _move_into_place(staging, out, [*names, CSV_NAME])
     except OSError as exc:
         raise ExportError(
-            f"{out}: the export could not be written ({exc.strerror or exc}); "
-            "free disk space or choose another folder"
+            f"{out}: the export could not be written ({exc.strerror or exc}); nothing was changed. "
+            "Free disk space or choose another folder"
         ) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return written
+
+
+def _move_into_place(staging: Path, out: Path, names: list[str]) -> list[Path]:
+    """Rename every staged file onto its place in ``out``: all of them, or (on any failure)
+    none, the files they replaced put back.
+
+    Raises:
+        ExportError: a target is a folder or other non-file (checked before anything moves).
+        OSError: a rename failed; everything done so far has been undone.
+    """
+    for name in names:
+        target = out / name
+        if target.parent != out:
+            raise ExportError(f"{name!r}: would be written outside {out}")
+        if target.is_symlink() or (target.exists() and not target.is_file()):
+            raise ExportError(
+                f"{target}: exists and is not a file (a folder or link); nothing was exported. "
+                "Move it away or choose another folder"
+            )
+    previous = staging / ".replaced"
+    previous.mkdir()
+    moved: list[tuple[Path, Path | None]] = []  # (target, its former file kept aside)
+    try:
+        for name in names:
+            target = out / name
+            kept = None
+            if target.exists():
+                kept = previous / name
+                target.replace(kept)
+            moved.append((target, kept))
+            (staging / name).replace(target)
+    except OSError:
+        for target, kept in reversed(moved):
+            target.unlink(missing_ok=True)
+            if kept is not None and kept.exists():
+                kept.replace(target)
+        raise
+    return [target for target, _ in moved]

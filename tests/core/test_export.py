@@ -119,3 +119,60 @@ def test_full_disk_leaves_nothing_partial(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(ExportError, match="No space left"):
         export_reviews([_item()], tmp_path / "out", MODEL, "r", "t")
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "cp1252", "utf-8-sig"])
+def test_a_manifest_a_spreadsheet_saved_is_read_and_kept(tmp_path: Path, encoding: str) -> None:
+    """Issue 13, defect 8: a UTF-16 manifest.csv failed with a traceback after 14 files moved."""
+    export_reviews([_item("a.jpg")], tmp_path, MODEL, "r", "t")
+    text = (tmp_path / "manifest.csv").read_text(encoding="utf-8").replace("ok", "vérifié")
+    (tmp_path / "manifest.csv").write_bytes(text.encode(encoding))
+    export_reviews([_item("b.jpg")], tmp_path, MODEL, "r", "t")
+    rows = list(csv.DictReader((tmp_path / "manifest.csv").read_text(encoding="utf-8").splitlines()))
+    assert [r["image"] for r in rows] == ["a.jpg", "b.jpg"]
+    assert rows[0]["comment"] == "vérifié"
+
+
+def test_an_unreadable_manifest_stops_the_export_before_any_file(tmp_path: Path) -> None:
+    (tmp_path / "manifest.csv").write_bytes(b"\x00\x01 not a table")
+    with pytest.raises(ExportError, match="manifest cannot be read.*nothing was exported"):
+        export_reviews([_item()], tmp_path, MODEL, "r", "t")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.csv"]
+
+
+@pytest.mark.parametrize("folder_name", ["manifest.csv", "eye_HE.tif"])
+def test_a_folder_with_an_outputs_name_leaves_everything_as_it_was(tmp_path: Path, folder_name: str) -> None:
+    export_reviews([_item()], tmp_path, MODEL, "r", "t")
+    before = _files(tmp_path)
+    (tmp_path / folder_name).unlink()
+    (tmp_path / folder_name).mkdir()
+    before.pop(folder_name)
+    with pytest.raises(ExportError, match="nothing was export|not a file"):
+        export_reviews([_item(seed=2)], tmp_path, MODEL, "r", "t2", overwrite=True)
+    assert _files(tmp_path) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".lesionlens-export-")]
+
+
+def test_a_failure_while_moving_into_place_undoes_every_move(tmp_path: Path, monkeypatch) -> None:
+    import errno
+
+    export_reviews([_item()], tmp_path, MODEL, "r", "t")
+    before = _files(tmp_path)
+    original = Path.replace
+    calls = {"n": 0}
+
+    def fail_late(self, target):
+        calls["n"] += 1
+        if calls["n"] == 9:
+            raise OSError(errno.EIO, "Input/output error")
+        return original(self, target)
+
+    monkeypatch.setattr(Path, "replace", fail_late)
+    with pytest.raises(ExportError, match="nothing was changed"):
+        export_reviews([_item(seed=3)], tmp_path, MODEL, "r", "t2", overwrite=True)
+    monkeypatch.undo()
+    assert _files(tmp_path) == before
