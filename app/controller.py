@@ -148,6 +148,7 @@ class Controller(QObject):
         self._connect_review()
         w.paths_dropped.connect(partial(self.open_paths, select=True))
         w.closing.connect(self.shutdown)
+        w.close_guard = self.review.ready_to_close
         self.worklist.current_changed.connect(self.show_image)
         self.panel.reset_thresholds.connect(state.reset_thresholds)
         self.pr.curve_clicked.connect(self._on_curve_clicked)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -90,6 +91,8 @@ class MainWindow(QMainWindow):
 
     def __init__(self, lesion_panel: LesionPanel, pr_panel: PRPanel, review_panel: QWidget) -> None:
         super().__init__()
+        #: Asked before the window closes; False keeps it open (the controller sets it).
+        self.close_guard: Callable[[], bool] | None = None
         self.setWindowTitle("LesionLens: review aid, not a diagnosis")
         self.setAcceptDrops(True)
         self.image_view = ImageView()
@@ -211,5 +214,8 @@ class MainWindow(QMainWindow):
         self._shown_once = True
 
     def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 - Qt override
+        if self.close_guard is not None and not self.close_guard():
+            event.ignore()  # the reader chose to stay: unsaved work is still on screen
+            return
         self.closing.emit()
         super().closeEvent(event)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QMainWindow, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from app import dialogs
 
@@ -43,3 +44,17 @@ class Notifier(QObject):
             QMessageBox.StandardButton.No,
         )
         return answer == QMessageBox.StandardButton.Yes
+
+    def choose(self, title: str, text: str, options: list[str]) -> str | None:
+        """Ask the reader to pick one of ``options`` (button texts); None when the box is closed."""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.NoButton, self.window
+        )
+        buttons = {box.addButton(option, QMessageBox.ButtonRole.ActionRole): option for option in options}
+        box.exec()
+        return buttons.get(box.clickedButton())
+
+    def choose_folder(self, title: str) -> Path | None:
+        """A folder picked by the reader, or None."""
+        chosen = QFileDialog.getExistingDirectory(self.window, title)
+        return Path(chosen) if chosen else None

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from app.worklist import Worklist
     from core.review import ImageAnalysis, ReviewEngine
 
+SAVE_ELSEWHERE, CLOSE_UNSAVED, STAY = "Save elsewhere...", "Close without saving", "Back to the review"
 log = logging.getLogger(__name__)
 
 SAVE_DELAY_MS = 400
@@ -225,6 +226,48 @@ class ReviewControl(QObject):
         if self._save_again or any(s.dirty_masks() for s in self.sessions.values()):
             self._save_again = False
             self.changed()
+
+    def ready_to_close(self) -> bool:
+        """Save everything now; if a session cannot be saved, ask the reader to save it
+        elsewhere, close without it, or stay. True: the window may close."""
+        self._save_timer.stop()
+        self.runner.wait(10000)
+        failing = self._save_all()
+        while failing:
+            problem = failing[0][1]
+            answer = self.notifier.choose(
+                "Unsaved review",
+                f"The review of {len(failing)} folder(s) could not be saved:\n{problem}\n\n"
+                "Save it in another folder, close without saving it, or go back to the review?",
+                [SAVE_ELSEWHERE, CLOSE_UNSAVED, STAY],
+            )
+            if answer == CLOSE_UNSAVED:
+                return True
+            if answer != SAVE_ELSEWHERE:
+                return False
+            target = self.notifier.choose_folder("Save the review in")
+            if target is None:
+                continue
+            failing = self._save_all(elsewhere=target)
+        return True
+
+    def _save_all(self, elsewhere: Path | None = None) -> list[tuple[ReviewSession, str]]:
+        """Save every session with work (moved under ``elsewhere`` when given); the failures."""
+        failing = []
+        for session in self.sessions.values():
+            if not session.has_work:
+                continue
+            try:
+                if elsewhere is None:
+                    session.save()
+                else:
+                    session.save_to(elsewhere / f"lesionlens-review-{session.folder.name}")
+                    self.notifier.show_message(f"review saved in {session.location}", 10000)
+            except SessionError as exc:
+                failing.append((session, str(exc)))
+        if not failing:
+            self._on_saved(now())
+        return failing
 
     def flush(self, timeout_ms: int = 10000) -> None:
         """Save synchronously (at exit)."""

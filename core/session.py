@@ -126,13 +126,30 @@ def _writable(folder: Path) -> bool:
 
 
 def session_dir_for(folder: Path) -> Path:
-    """Where the session of ``folder`` is kept: inside it if writable, else the user's data folder."""
+    """Where the session of ``folder`` is kept: inside it if writable, else the user's data folder.
+
+    A read-only folder that already holds a session (a colleague's, or one from before the
+    folder was locked) has it copied to the user's data folder the first time, so the review
+    goes on from it there and every save lands somewhere.
+    """
     inside = folder / SESSION_DIR
-    if (inside / SESSION_FILE).is_file() or _writable(inside):
+    if _writable(inside):
         return inside
     base = Path(os.environ.get("LESIONLENS_DATA_DIR") or Path.home() / ".local" / "share" / "lesionlens")
-    key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
-    return base / "sessions" / key
+    fallback = base / "sessions" / hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
+    if (inside / SESSION_FILE).is_file() and not (fallback / SESSION_FILE).is_file():
+        copy_session(inside, fallback)
+    return fallback
+
+
+def copy_session(source: Path, target: Path) -> None:
+    """Copy a session folder's masks and then its session file (last: its presence means whole)."""
+    (target / "masks").mkdir(parents=True, exist_ok=True)
+    masks = source / "masks"
+    for path in sorted(masks.glob("*.png")) if masks.is_dir() else []:
+        if path.is_file() and not path.is_symlink():
+            write_bytes_atomic(target / "masks" / path.name, path.read_bytes())
+    write_bytes_atomic(target / SESSION_FILE, (source / SESSION_FILE).read_bytes())
 
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -198,6 +215,7 @@ class ReviewSession:
         return (
             any(
                 review.status is not ReviewStatus.NOT_STARTED
+                or bool(review.comment)  # a comment alone is work too
                 or any(item.adopted for item in review.lesions.values())
                 for review in self.images.values()
             )
@@ -389,3 +407,21 @@ class ReviewSession:
     def save(self) -> None:
         """Snapshot and write now (in the calling thread)."""
         self.write(self.snapshot())
+
+    def save_to(self, location: Path) -> None:
+        """Move this session to ``location`` (e.g. when its folder cannot be written any more):
+        the masks already saved are copied, every mask in memory written, then the session file.
+
+        Raises:
+            SessionError: ``location`` cannot be written either.
+        """
+        try:
+            if self.file.is_file():
+                copy_session(self.location, location)
+        except OSError as exc:
+            raise SessionError(f"{location}: cannot save the review here ({exc.strerror or exc})") from exc
+        self.location = location
+        for review in self.images.values():
+            for item in review.lesions.values():
+                item.saved_revision = -1  # written again at the new place
+        self.save()

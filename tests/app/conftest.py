@@ -11,6 +11,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from app.controller import Controller
+from app.review_control import CLOSE_UNSAVED
 from app.settings import AppSettings
 from core.prediction_cache import PredictionCache
 from core.review import ReviewEngine
@@ -66,7 +67,13 @@ def answer_questions(controller: Controller, answer: bool) -> list[str]:
         asked.append(text)
         return answer
 
+    def choose(_title: str, text: str, options: list[str]) -> str:
+        asked.append(text)
+        return CLOSE_UNSAVED  # a test that wants another answer sets its own
+
     controller.notifier.confirm = confirm  # type: ignore[method-assign]
+    controller.notifier.choose = choose  # type: ignore[method-assign]
+    controller.notifier.choose_folder = lambda _title: None  # type: ignore[method-assign]
     controller.notifier.asked = asked  # type: ignore[attr-defined]
     return asked
 

@@ -75,3 +75,45 @@ def test_a_photograph_with_every_lesion_opened_is_marked_without_asking(qtbot, o
     assert asked == [] and c.state.review.status is ReviewStatus.REVIEWED
     c.review.set_lesion_status(Lesion.HE, ReviewStatus.IN_PROGRESS)
     assert c.state.review.status is ReviewStatus.IN_PROGRESS, "reviewed only while every lesion is"
+
+
+def _saving_fails_except_under(monkeypatch, rescue: Path) -> None:
+    """Every save fails (a read-only or full disk) unless the session was moved under ``rescue``."""
+    from core.session import ReviewSession, SessionError
+
+    original = ReviewSession.write
+
+    def write(self, snapshot):  # type: ignore[no-untyped-def]
+        if not self.location.is_relative_to(rescue):
+            raise SessionError(
+                f"{self.location}: could not save the review session (No space left on device)"
+            )
+        return original(self, snapshot)
+
+    monkeypatch.setattr(ReviewSession, "write", write)
+
+
+def test_closing_with_unsaved_work_offers_to_save_it_elsewhere(
+    qtbot, opened: Controller, tmp_path: Path, monkeypatch
+) -> None:
+    """Issue 13, defect 2: closing after failed saves had no prompt and lost the work."""
+    from app.review_control import SAVE_ELSEWHERE, STAY
+
+    c = opened
+    rescue = tmp_path / "usb"
+    rescue.mkdir()
+    _saving_fails_except_under(monkeypatch, rescue)
+    c.review.panel.comment.setText("microaneurysms near the fovea")
+    c.review.panel.comment.textEdited.emit("microaneurysms near the fovea")
+    answers = [STAY, SAVE_ELSEWHERE]
+    asked: list[str] = []
+    c.notifier.choose = lambda _t, text, _o: asked.append(text) or answers.pop(0)  # type: ignore[method-assign]
+    c.notifier.choose_folder = lambda _t: rescue  # type: ignore[method-assign]
+    c.window.close()
+    assert c.window.isVisible(), "going back to the review keeps the window open"
+    assert "could not be saved" in asked[0] and "No space left" in asked[0]
+    c.window.close()
+    assert not c.window.isVisible()
+    [saved] = list(rescue.glob("lesionlens-review-*/session.json"))
+    document = json.loads(saved.read_text(encoding="utf-8"))
+    assert any(image["comment"] == "microaneurysms near the fovea" for image in document["images"].values())

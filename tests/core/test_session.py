@@ -204,3 +204,35 @@ def test_masks_are_never_written_or_read_through_symbolic_links(tmp_path: Path) 
     path.symlink_to(outside)
     with pytest.raises(SessionError, match="symbolic link"):
         ReviewSession.open(folder).load_mask("eye.jpg", Lesion.EX, (40, 50))
+
+
+def test_a_read_only_folder_with_a_session_goes_on_in_the_user_data_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13, defect 2: every save said NOT SAVED; the README promised the data folder."""
+    import core.session as session_module
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    _session_with_edits(photos).save()  # written while the folder was writable
+    monkeypatch.setenv("LESIONLENS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(session_module, "_writable", lambda folder: not folder.is_relative_to(photos))
+    again = ReviewSession.open(photos)
+    assert again.location.is_relative_to(tmp_path / "data")
+    assert again.images["eye.jpg"].comment == "check the disc"
+    assert again.load_mask("eye.jpg", Lesion.EX, (40, 50)) is not None  # the masks came along
+    again.images["eye.jpg"].comment = "second look"
+    again.save()
+    assert ReviewSession.open(photos).images["eye.jpg"].comment == "second look"
+
+
+def test_save_to_moves_the_whole_session(tmp_path: Path) -> None:
+    session = _session_with_edits(tmp_path / "photos")
+    session.save()
+    elsewhere = tmp_path / "usb" / "session"
+    session.save_to(elsewhere)
+    assert (elsewhere / "session.json").is_file()
+    assert (elsewhere / "masks" / "eye.jpg.EX.png").is_file()
+    moved = ReviewSession(tmp_path / "photos", location=elsewhere)
+    moved._read()
+    assert moved.images["eye.jpg"].comment == "check the disc"
