@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from app.worklist import Worklist
     from core.review import ImageAnalysis, ReviewEngine
 
+#: How often this window renews its review locks (stale after core.session_lock.STALE_AFTER_S).
+LOCK_HEARTBEAT_MS = 60_000
 SAVE_ELSEWHERE, CLOSE_UNSAVED, STAY = "Save elsewhere...", "Close without saving", "Back to the review"
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,9 @@ class ReviewControl(QObject):
         self._last_point: tuple[float, float] | None = None
         self._lasso: list[tuple[float, float]] = []
         self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
+        self._lock_timer = QTimer(self, interval=LOCK_HEARTBEAT_MS)
+        self._lock_timer.timeout.connect(self.heartbeat)
+        self._lock_timer.start()
         self._save_timer.timeout.connect(self.save_now)
         self._saving = False
         self._save_again = False
@@ -102,10 +107,12 @@ class ReviewControl(QObject):
         folder = path.parent
         if folder not in self.sessions:
             try:
-                session = ReviewSession.open(folder)
+                session = ReviewSession.open(folder, lock=True)
             except SessionError as exc:
                 self.notifier.show_error("Review session", str(exc))
                 return None
+            if session.read_only is not None:
+                self._show_read_only(session)
             self._adopt_session(session)
             self.sessions[folder] = session
         return self.sessions[folder]
@@ -269,17 +276,36 @@ class ReviewControl(QObject):
             self._on_saved(now())
         return failing
 
+    def _show_read_only(self, session: ReviewSession) -> None:
+        """Say, in a dialog and in the save line, that this window does not save the folder."""
+        self.panel.save_label.setText(f"READ-ONLY: {session.read_only}")
+        self.panel.save_label.setStyleSheet("color: #d55e00; font-weight: bold;")
+        self.notifier.show_error(
+            "Review opened read-only",
+            f"{session.folder}: {session.read_only}. This window shows that review but does not save "
+            "to it, so that neither of you loses work. Your changes here stay in this window; when "
+            "you close it you can save them in another folder.",
+        )
+
+    def heartbeat(self) -> None:
+        """Renew the review locks (timer); a lock another window took over turns read-only."""
+        for session in self.sessions.values():
+            if session.read_only is None and not session.heartbeat():
+                self._show_read_only(session)
+
     def flush(self, timeout_ms: int = 10000) -> None:
         """Save synchronously (at exit)."""
         self._save_timer.stop()
         self.runner.wait(timeout_ms)
+        self._lock_timer.stop()
         for session in self.sessions.values():
-            if not session.has_work:
-                continue
             try:
-                session.save()
+                if session.has_work:
+                    session.save()
             except SessionError as exc:
                 log.error("%s", exc)
+            finally:
+                session.release()
 
     # statuses -----------------------------------------------------------------------
     def set_reviewer(self, name: str) -> None:

@@ -61,7 +61,22 @@ def prefill_folder(
     photos = list_images(folder)
     if not photos:
         raise LesionLensError(f"{folder}: no photographs to prefill; give the folder of the images")
-    session = ReviewSession.open(folder)
+    session = ReviewSession.open(folder, lock=True)
+    if session.read_only is not None:
+        raise LesionLensError(f"{folder}: {session.read_only}; prefill once that review is closed")
+    try:
+        return _prefill_photos(session, photos, engine, on_image, on_progress)
+    finally:
+        session.release()
+
+
+def _prefill_photos(
+    session: ReviewSession,
+    photos: list[Path],
+    engine: ReviewEngine,
+    on_image: Callable[[int, int, Path], None] | None,
+    on_progress: Callable[[Path, InferenceProgress], None] | None,
+) -> PrefillReport:
     recorded = session.model.get("sha256")
     if recorded and recorded != engine.loaded.sha256:
         raise LesionLensError(

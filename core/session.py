@@ -11,10 +11,7 @@ folder is read-only the session lives in the user's data folder instead
 from __future__ import annotations
 
 import getpass
-import hashlib
 import logging
-import os
-import struct
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
@@ -28,6 +25,16 @@ from core.errors import LesionLensError
 from core.io import encode_png, write_bytes_atomic, write_json
 from core.lesions import LESIONS, Lesion
 from core.review_mask import EditableMask, MaskState, is_edited
+from core.session_files import (  # noqa: F401 - session_dir_for and copy_session are public here too
+    SESSION_DIR,
+    SESSION_FILE,
+    _keep_aside,
+    _mask_file_problem,
+    _writable,
+    copy_session,
+    session_dir_for,
+)
+from core.session_lock import SessionLock
 from core.session_schema import SchemaError, parse_session_text, validate_session
 
 log = logging.getLogger(__name__)
@@ -36,8 +43,6 @@ SESSION_FORMAT = 1
 #: A session of 10,000 photographs is about 10 MB; anything far larger is not one.
 MAX_SESSION_BYTES = 256 * 1024**2
 Snapshot = tuple[dict[str, Any], list[tuple[Path, np.ndarray, str, Lesion, int]]]
-SESSION_DIR = ".lesionlens"
-SESSION_FILE = "session.json"
 
 
 class SessionError(LesionLensError):
@@ -114,84 +119,6 @@ class ImageReview:
             self.status = ReviewStatus.IN_PROGRESS
 
 
-def _writable(folder: Path) -> bool:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".probe-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-        return True
-    except OSError:
-        return False
-
-
-def session_dir_for(folder: Path) -> Path:
-    """Where the session of ``folder`` is kept: inside it if writable, else the user's data folder.
-
-    A read-only folder that already holds a session (a colleague's, or one from before the
-    folder was locked) has it copied to the user's data folder the first time, so the review
-    goes on from it there and every save lands somewhere.
-    """
-    inside = folder / SESSION_DIR
-    if _writable(inside):
-        return inside
-    base = Path(os.environ.get("LESIONLENS_DATA_DIR") or Path.home() / ".local" / "share" / "lesionlens")
-    fallback = base / "sessions" / hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
-    if (inside / SESSION_FILE).is_file() and not (fallback / SESSION_FILE).is_file():
-        copy_session(inside, fallback)
-    return fallback
-
-
-def copy_session(source: Path, target: Path) -> None:
-    """Copy a session folder's masks and then its session file (last: its presence means whole)."""
-    (target / "masks").mkdir(parents=True, exist_ok=True)
-    masks = source / "masks"
-    for path in sorted(masks.glob("*.png")) if masks.is_dir() else []:
-        if path.is_file() and not path.is_symlink():
-            write_bytes_atomic(target / "masks" / path.name, path.read_bytes())
-    write_bytes_atomic(target / SESSION_FILE, (source / SESSION_FILE).read_bytes())
-
-
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def _mask_file_problem(path: Path, shape: tuple[int, int]) -> str | None:
-    """What is wrong with a saved mask file, judged from its 33-byte PNG header before any
-    decoding (a tiny PNG may declare 30000 x 30000 pixels), or None if it may be read."""
-    try:
-        with open(path, "rb") as handle:
-            header = handle.read(33)
-    except FileNotFoundError:
-        return "the file is missing"
-    except OSError as exc:
-        return f"it cannot be read: {exc.strerror or exc}"
-    if len(header) < 33 or not header.startswith(_PNG_SIGNATURE) or header[12:16] != b"IHDR":
-        return "not a PNG file"
-    width, height = struct.unpack(">II", header[16:24])
-    if (height, width) != shape:
-        return f"{width}x{height} pixels, the photograph has {shape[1]}x{shape[0]}"
-    if header[24] != 8 or header[25] != 0:
-        return f"bit depth {header[24]}, colour type {header[25]}; reviewed masks are 8-bit grey"
-    return None
-
-
-def _keep_aside(path: Path) -> Path | None:
-    """Copy a damaged mask file beside itself (once per content) before it can be overwritten."""
-    try:
-        data = path.read_bytes() if path.is_file() and not path.is_symlink() else b""
-    except OSError:
-        return None
-    if not data:
-        return None
-    backup = path.with_name(f"{path.stem}.damaged-{hashlib.sha256(data).hexdigest()[:8]}.png")
-    if not backup.exists():
-        try:
-            write_bytes_atomic(backup, data)
-        except OSError:
-            return None
-    return backup
-
-
 class ReviewSession:
     """Statuses, comments, thresholds and masks of the photographs of one folder.
 
@@ -208,6 +135,10 @@ class ReviewSession:
         self.thresholds: dict[Lesion, float] = {}
         self.images: dict[str, ImageReview] = {}
         self.created = now()
+        #: This process's lock on the session (see :meth:`claim`).
+        self.lock: SessionLock | None = None
+        #: Why this session must not be written here (another writer holds it), or None.
+        self.read_only: str | None = None
 
     @property
     def has_work(self) -> bool:
@@ -237,8 +168,13 @@ class ReviewSession:
 
     # reading ------------------------------------------------------------------------
     @classmethod
-    def open(cls, folder: Path) -> ReviewSession:
+    def open(cls, folder: Path, lock: bool = False) -> ReviewSession:
         """The folder's session from disk, or a new empty one.
+
+        Args:
+            folder: the photographs' folder.
+            lock: claim the session for writing (:meth:`claim`); when another live process
+                holds it, the session opens read-only (``read_only`` says who).
 
         Raises:
             SessionError: the session file exists but cannot be read (it is left untouched).
@@ -246,7 +182,41 @@ class ReviewSession:
         session = cls(folder)
         if session.file.is_file():
             session._read()
+        if lock:
+            session.claim()
         return session
+
+    def claim(self) -> None:
+        """Become this session's one writer, or note who is (``read_only``)."""
+        lock = SessionLock(self.location, self.reviewer)
+        try:
+            holder = lock.acquire()
+        except OSError as exc:  # an unwritable folder: saving will say so in its own words
+            log.warning("no review lock in %s: %s", self.location, exc)
+            return
+        if holder is None:
+            self.lock, self.read_only = lock, None
+        else:
+            self.read_only = f"{holder.describe()} is reviewing this folder"
+
+    def heartbeat(self) -> bool:
+        """Renew this writer's lock; False (and read-only from now on) when another took it over."""
+        if self.lock is None:
+            return self.read_only is None
+        if self.lock.refresh():
+            return True
+        holder = self.lock.current_holder()
+        self.lock = None
+        self.read_only = (
+            f"{holder.describe() if holder else 'another LesionLens'} took over this folder's review"
+        )
+        return False
+
+    def release(self) -> None:
+        """Give up the lock (at close)."""
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
     def _read(self) -> None:
         try:
@@ -384,6 +354,13 @@ class ReviewSession:
                 previous complete version.
         """
         document, masks = snapshot
+        if self.read_only is None and self.lock is not None:
+            self.heartbeat()  # a writer that lost its lock must not overwrite the new holder's work
+        if self.read_only is not None:
+            raise SessionError(
+                f"{self.location}: not saved, the review is read-only here: {self.read_only}. Your changes "
+                "stay in this window; on closing it you can save them in another folder"
+            )
         for _, states, name, lesion, _ in masks:  # counted here, off the GUI thread
             count = int(np.count_nonzero(is_edited(states)))
             document["images"][name]["lesions"][lesion.code]["edited_pixels"] = count
@@ -420,7 +397,9 @@ class ReviewSession:
                 copy_session(self.location, location)
         except OSError as exc:
             raise SessionError(f"{location}: cannot save the review here ({exc.strerror or exc})") from exc
-        self.location = location
+        self.release()
+        self.location, self.read_only = location, None
+        self.claim()
         for review in self.images.values():
             for item in review.lesions.values():
                 item.saved_revision = -1  # written again at the new place

@@ -117,3 +117,27 @@ def test_closing_with_unsaved_work_offers_to_save_it_elsewhere(
     [saved] = list(rescue.glob("lesionlens-review-*/session.json"))
     document = json.loads(saved.read_text(encoding="utf-8"))
     assert any(image["comment"] == "microaneurysms near the fovea" for image in document["images"].values())
+
+
+def test_a_folder_another_window_reviews_opens_read_only_with_a_banner(
+    qtbot, controller: Controller, dataset: list[Path]
+) -> None:
+    """Issue 13, defect 1: two windows on one folder each said "saved"; the last writer won."""
+    from core.session_lock import LOCK_FILE, SessionLock
+
+    folder = dataset[0].parent / ".lesionlens"
+    folder.mkdir(exist_ok=True)
+    holder = {**SessionLock(folder, "dr-b").mine.to_dict(), "host": "ward-pc-2"}
+    (folder / LOCK_FILE).write_text(json.dumps(holder))
+    c = controller
+    c.open_paths(list(dataset))
+    from tests.app.conftest import wait_displayed
+
+    wait_displayed(qtbot, c, dataset[0])
+    label = c.review.panel.save_label.text()
+    assert label.startswith("READ-ONLY") and "dr-b on ward-pc-2" in label
+    c.review.panel.comment.setText("my notes")
+    c.review.panel.comment.textEdited.emit("my notes")
+    qtbot.wait(1500)  # the journal's delay
+    assert not (folder / "session.json").exists(), "the other window's review was not overwritten"
+    assert json.loads((folder / LOCK_FILE).read_text())["owner"] == "dr-b"

@@ -61,7 +61,7 @@ def test_only_changed_masks_are_rewritten(tmp_path: Path) -> None:
 
 
 def test_read_only_folder_uses_the_user_data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import core.session as session_module
+    import core.session_files as session_module
 
     photos = tmp_path / "photos"
     photos.mkdir()
@@ -210,7 +210,7 @@ def test_a_read_only_folder_with_a_session_goes_on_in_the_user_data_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Issue 13, defect 2: every save said NOT SAVED; the README promised the data folder."""
-    import core.session as session_module
+    import core.session_files as session_module
 
     photos = tmp_path / "photos"
     photos.mkdir()
