@@ -88,6 +88,13 @@ def load_checkpoint(path: str | os.PathLike[str]) -> LoadedModel:
             f"{path}: not a readable safetensors model (damaged or truncated: {exc}); "
             "copy the model file again"
         ) from exc
+    first = state.get("x_0_0.0.weight")
+    if first is None or tuple(first.shape) != (meta.model.stage_channels[0], 3, 3, 3):
+        # checked before building: a damaged width must not allocate a network for it
+        raise CheckpointError(
+            f"{path}: weights do not fit a width-{meta.model.width} UNet++ (first convolution "
+            f"{None if first is None else tuple(first.shape)}); the file is damaged or was edited"
+        )
     model = UNetPlusPlus(meta.model)
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))

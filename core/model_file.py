@@ -171,7 +171,7 @@ def read_meta(path: Path, header: dict[str, str] | None) -> CheckpointMeta:
         )
     try:
         meta = CheckpointMeta.from_dict(json.loads(header["lesionlens"]))
-    except (KeyError, TypeError, ValueError, ConfigError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError, ConfigError) as exc:
         raise CheckpointError(f"{path}: damaged LesionLens metadata ({exc}); re-export the model") from exc
     if tuple(meta.classes) != CLASS_NAMES:
         raise CheckpointError(
@@ -199,6 +199,20 @@ def meta_problem(meta: CheckpointMeta) -> str | None:
 
     Checked before anything is allocated: ``in_channels=1e9`` once tried to allocate 576 GB.
     """
+    types = {
+        "name": str,
+        "default_thresholds": dict,
+        "default_head": str,
+        "training_data": str,
+        "metrics": dict,
+        "notes": str,
+        "created": str,
+        "software": str,
+        "trained": bool,
+    }
+    for key, kind in types.items():
+        if not isinstance(getattr(meta, key), kind):
+            return f"{key}={getattr(meta, key)!r}: expected {kind.__name__}"
     model = meta.model
     if not _is_int(model.in_channels) or model.in_channels != 3:
         return f"model.in_channels={model.in_channels!r}: LesionLens models read RGB photographs (3)"

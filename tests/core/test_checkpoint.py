@@ -198,3 +198,13 @@ def test_non_finite_outputs_never_become_an_all_clear(
     loaded = LoadedModel(meta=meta, path=Path("nan-head.safetensors"), sha256="9" * 64, model=broken)
     with pytest.raises(LesionLensError, match="non-finite probabilities"):
         Predictor.from_loaded(loaded, config).predict(small_fundus.image)
+
+
+def test_a_declared_width_far_from_the_weights_is_refused_before_building(
+    tmp_path: Path, tiny_model: UNetPlusPlus
+) -> None:
+    """Width 4 would allocate a 16x network (gigabytes) only to find the weights do not fit."""
+    meta = CheckpointMeta(name="t", model=ModelConfig(width=4.0)).to_dict()
+    header = {"format": FORMAT_NAME, "format_version": "1", "lesionlens": json.dumps(meta)}
+    with pytest.raises(CheckpointError, match=r"width-4.0 UNet\+\+ \(first convolution \(8, 3, 3, 3\)\)"):
+        load_checkpoint(_with_header(tmp_path, tiny_model, header))
