@@ -133,9 +133,11 @@ def about_dialog(parent: QWidget | None, loaded: LoadedModel | None, model_card:
     return dialog
 
 
-def show_error(parent: QWidget | None, title: str, message: str) -> QMessageBox:
+def show_error(
+    parent: QWidget | None, title: str, message: str, icon: QMessageBox.Icon = QMessageBox.Icon.Critical
+) -> QMessageBox:
     """A non-blocking error box (the event loop keeps running; tests can find and close it)."""
-    box = QMessageBox(QMessageBox.Icon.Critical, title, message, QMessageBox.StandardButton.Ok, parent)
+    box = QMessageBox(icon, title, message, QMessageBox.StandardButton.Ok, parent)
     box.setObjectName("error_dialog")
     box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -31,6 +31,11 @@ class Notifier(QObject):
         dialogs.show_error(self.window, title, message)
         self.error.emit(message)
 
+    def show_warning(self, title: str, message: str) -> None:
+        """A notice the reader must see that is not a failure (no ``error`` signal)."""
+        log.warning("%s: %s", title, message)
+        dialogs.show_error(self.window, title, message, QMessageBox.Icon.Warning)
+
     def show_message(self, text: str, milliseconds: int = 5000) -> None:
         self.window.statusBar().showMessage(text, milliseconds)
 

@@ -280,7 +280,10 @@ class ReviewControl(QObject):
         """Say, in a dialog and in the save line, that this window does not save the folder."""
         self.panel.save_label.setText(f"READ-ONLY: {session.read_only}")
         self.panel.save_label.setStyleSheet("color: #d55e00; font-weight: bold;")
-        self.notifier.show_error(
+        window = self.notifier.window
+        if "READ-ONLY" not in window.windowTitle():
+            window.setWindowTitle(f"{window.windowTitle()} - READ-ONLY review of {session.folder.name}")
+        self.notifier.show_warning(
             "Review opened read-only",
             f"{session.folder}: {session.read_only}. This window shows that review but does not save "
             "to it, so that neither of you loses work. Your changes here stay in this window; when "
