@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as save_safetensors
 
 import core
@@ -29,6 +28,7 @@ from core.model_file import (  # noqa: F401 - re-exported: the torch side's publ
     CheckpointMeta,
     LoadedModel,
     file_sha256,
+    opened_model_file,
     read_meta,
 )
 
@@ -75,19 +75,8 @@ def load_checkpoint(path: str | os.PathLike[str]) -> LoadedModel:
             or weights that do not fit the declared architecture.
     """
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: model file not found; check the path or use the built-in model")
-    try:
-        with safe_open(str(path), framework="pt", device="cpu") as handle:
-            meta = read_meta(path, handle.metadata())
-            state = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
-    except CheckpointError:
-        raise
-    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(
-            f"{path}: not a readable safetensors model (damaged or truncated: {exc}); "
-            "copy the model file again"
-        ) from exc
+    with opened_model_file(path, framework="pt") as (handle, meta):
+        state = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
     first = state.get("x_0_0.0.weight")
     if first is None or tuple(first.shape) != (meta.model.stage_channels[0], 3, 3, 3):
         # checked before building: a damaged width must not allocate a network for it

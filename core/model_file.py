@@ -12,6 +12,8 @@ import hashlib
 import json
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -248,11 +250,20 @@ def read_model_file(path: str | os.PathLike[str]) -> LoadedModel:
         CheckpointError: missing, not safetensors, foreign or newer format, damaged metadata.
     """
     path = Path(path)
+    with opened_model_file(path) as (_, meta):
+        pass
+    return LoadedModel(meta=meta, path=path, sha256=file_sha256(path))
+
+
+@contextmanager
+def opened_model_file(path: Path, framework: str = "numpy") -> Iterator[tuple[Any, CheckpointMeta]]:
+    """The file opened with safetensors (``framework``: numpy or pt) and its checked metadata;
+    any failure to read it, inside the ``with`` block too, becomes one :class:`CheckpointError`."""
     if not path.is_file():
         raise CheckpointError(f"{path}: model file not found; check the path or use the built-in model")
     try:
-        with safe_open(str(path), framework="numpy") as handle:
-            meta = read_meta(path, handle.metadata())
+        with safe_open(str(path), framework=framework, device="cpu") as handle:
+            yield handle, read_meta(path, handle.metadata())
     except CheckpointError:
         raise
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
@@ -260,4 +271,3 @@ def read_model_file(path: str | os.PathLike[str]) -> LoadedModel:
             f"{path}: not a readable safetensors model (damaged or truncated: {exc}); "
             "copy the model file again"
         ) from exc
-    return LoadedModel(meta=meta, path=path, sha256=file_sha256(path))
