@@ -96,7 +96,10 @@ def _jpeg(image: torch.Tensor, quality: int) -> torch.Tensor:
     ok, encoded = cv2.imencode(".jpg", np.ascontiguousarray(pixels), [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         return image
-    decoded = cv2.imdecode(encoded, cv2.IMREAD_COLOR)[..., ::-1]
+    decoded = cv2.imdecode(encoded, cv2.IMREAD_COLOR)
+    if decoded is None:  # pragma: no cover - OpenCV decodes what it just encoded
+        return image
+    decoded = decoded[..., ::-1]
     return torch.from_numpy(np.ascontiguousarray(decoded)).permute(2, 0, 1).float() / 255.0
 
 

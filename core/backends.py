@@ -13,7 +13,7 @@ import os
 from importlib.util import find_spec
 from pathlib import Path
 
-from core.config import BACKENDS, InferenceConfig
+from core.config import BACKENDS, Backend, InferenceConfig, backend_choice
 from core.errors import CheckpointError, ConfigError, LesionLensError
 from core.model_file import LoadedModel, read_model_file
 from core.openvino_network import OpenVinoNetwork, default_export_dir, find_export, openvino_available
@@ -24,12 +24,17 @@ log = logging.getLogger(__name__)
 BACKEND_ENV = "LESIONLENS_BACKEND"
 
 
-def backend_setting() -> str:
+def backend_setting() -> Backend:
     """The user's backend setting: ``$LESIONLENS_BACKEND`` or ``auto``."""
     value = os.environ.get(BACKEND_ENV, "auto").strip().lower() or "auto"
     if value not in BACKENDS:
         raise ConfigError(f"{BACKEND_ENV}={value!r}: use one of {', '.join(BACKENDS)}")
-    return value
+    return backend_choice(value)
+
+
+def chosen_backend(value: str | None) -> Backend:
+    """A backend given on the command line (or None: the user's setting)."""
+    return backend_choice(value) if value else backend_setting()
 
 
 def torch_available() -> bool:
@@ -46,7 +51,7 @@ def _gpu_available() -> bool:
     return torch.cuda.is_available() or (mps is not None and mps.is_available())
 
 
-def resolve_backend(config: InferenceConfig) -> str:
+def resolve_backend(config: InferenceConfig) -> Backend:
     """``"torch"`` or ``"openvino"`` for this configuration on this machine.
 
     Raises:
@@ -88,7 +93,7 @@ def load_for_inference(
         LesionLensError: the backend cannot run here.
     """
     header = read_model_file(path)
-    config = InferenceConfig(device=device, backend=backend)  # type: ignore[arg-type]
+    config = InferenceConfig(device=device, backend=backend_choice(backend))
     if resolve_backend(config) == "openvino" and find_export(header.sha256) is not None:
         return header
     from core.checkpoint import load_checkpoint

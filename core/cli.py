@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 import core
-from core.backends import backend_setting, load_for_inference
-from core.config import BACKENDS, InferenceConfig, TilingConfig
+from core.backends import chosen_backend, load_for_inference
+from core.config import BACKENDS, InferenceConfig, TilingConfig, head_choice
 from core.errors import LesionLensError
 from core.inference import InferenceProgress, Predictor
 from core.lesions import Lesion
@@ -156,7 +156,7 @@ def _add_gui(sub: argparse._SubParsersAction) -> None:
     )
 
 
-def _progress_bar():  # type: ignore[no-untyped-def]
+def _progress_bar():
     from tqdm import tqdm
 
     state: dict[str, object] = {}
@@ -179,7 +179,7 @@ def _progress_bar():  # type: ignore[no-untyped-def]
 
 def run_predict(args: argparse.Namespace) -> int:
     """The ``predict`` command; returns the exit status."""
-    backend = args.backend or backend_setting()
+    backend = chosen_backend(args.backend)
     loaded = load_for_inference(args.model or default_model_path(), args.device, backend)
     meta = loaded.meta
     tiling = TilingConfig(
@@ -192,7 +192,7 @@ def run_predict(args: argparse.Namespace) -> int:
         batch_size=args.batch,
         device=args.device,
         precision=args.precision,
-        head=args.head or meta.default_head,
+        head=head_choice(args.head or meta.default_head),
         flip_tta=args.flip_tta,
         backend=backend,
     )

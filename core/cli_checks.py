@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from core.config import BACKENDS, InferenceConfig, TilingConfig
+from core.config import BACKENDS, InferenceConfig, TilingConfig, head_choice
 from core.datasets import LAYOUTS, Sample, discover
 from core.errors import LesionLensError
 from core.io import write_json
@@ -85,7 +85,7 @@ def _samples(args: argparse.Namespace, recorded: list[str]) -> list[Sample]:
 
 def run_check(args: argparse.Namespace) -> int:
     """``check``."""
-    from core.backends import backend_setting
+    from core.backends import chosen_backend
     from core.checkpoint import load_checkpoint
     from core.inference import Predictor
     from core.paths import default_model_path
@@ -98,9 +98,9 @@ def run_check(args: argparse.Namespace) -> int:
     config = InferenceConfig(
         tiling=TilingConfig(256, 32, "smooth"),
         device=args.device,
-        head=head,
+        head=head_choice(head),
         flip_tta=args.flip_tta,
-        backend=args.backend or backend_setting(),
+        backend=chosen_backend(args.backend),
     )
     predictor = Predictor.from_loaded(loaded, config)
     thresholds = loaded.meta.thresholds()

@@ -235,7 +235,7 @@ def run_train(args: argparse.Namespace) -> int:
 def run_evaluate(args: argparse.Namespace) -> int:
     """``evaluate``."""
     # torch-side imports here: the CPU-only installer builds this parser without torch
-    from core.backends import backend_setting
+    from core.backends import chosen_backend
     from core.checkpoint import load_checkpoint
     from core.evaluate import (
         evaluate_model,
@@ -271,7 +271,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
                 tiling=TilingConfig(args.tile, args.overlap, "smooth"),
                 device=args.device,
                 flip_tta=args.flip_tta,
-                backend=args.backend or backend_setting(),
+                backend=chosen_backend(args.backend),
             )
             evaluation = evaluate_model(loaded, samples, config, report)
         title = (
@@ -309,7 +309,7 @@ def _split(index: DatasetIndex, split: str) -> list[Sample]:
     return samples
 
 
-def _store_thresholds(loaded, evaluation) -> None:  # type: ignore[no-untyped-def]
+def _store_thresholds(loaded, evaluation) -> None:
     from dataclasses import replace
 
     from core.checkpoint import save_checkpoint

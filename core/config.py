@@ -16,6 +16,21 @@ HeadChoice = Literal["mean", "1", "2", "3", "4"]
 Backend = Literal["auto", "torch", "openvino"]
 BACKENDS: tuple[str, ...] = ("auto", "torch", "openvino")
 
+
+def head_choice(value: str) -> HeadChoice:
+    """``value`` as a deep-supervision head, or ConfigError."""
+    if value not in ("mean", "1", "2", "3", "4"):
+        raise ConfigError(f"head {value!r}: use 1, 2, 3, 4 or mean")
+    return value  # type: ignore[return-value]  # checked just above
+
+
+def backend_choice(value: str) -> Backend:
+    """``value`` as an inference backend name, or ConfigError."""
+    if value not in BACKENDS:
+        raise ConfigError(f"backend {value!r}: use one of {', '.join(BACKENDS)}")
+    return value  # type: ignore[return-value]  # checked just above
+
+
 MULTIPLE = 32  # tile sides must be multiples of this (METHOD.md, step 5)
 
 

@@ -128,8 +128,7 @@ def detect_fov(image: np.ndarray, config: FovConfig | None = None) -> FovCrop:
         mask = np.ones((height, width), dtype=bool)
         return FovCrop((height, width), (0, 0, height, width), mask)
     relaxed = (background_mean + otsu) / 2.0
-    binary = (small > relaxed).astype(np.uint8)
-    binary = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    binary = cv2.morphologyEx((small > relaxed).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     component = _largest_component(binary)
     if component.sum() < config.min_area_fraction * component.size:
         raise FovNotFoundError(

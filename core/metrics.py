@@ -112,8 +112,8 @@ class PRAccumulator:
                 if mask.shape != channel.shape:
                     raise ValueError(f"{lesion.code} truth {mask.shape} differs from the map {channel.shape}")
                 selector = mask if valid is None else mask & valid
-                positive = cv2.calcHist([channel], [0], selector.astype(np.uint8), [LEVELS], [0, LEVELS])
-                positive = positive.ravel().astype(np.int64)
+                histogram = cv2.calcHist([channel], [0], selector.astype(np.uint8), [LEVELS], [0, LEVELS])
+                positive = histogram.ravel().astype(np.int64)
                 self.images[index] += 1
             self.positives[index] += positive
             self.negatives[index] += total - positive

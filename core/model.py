@@ -158,7 +158,7 @@ def load_vgg16_bn_encoder(model: UNetPlusPlus, path: str | Path) -> None:
             f"{path}: cannot read encoder weights ({exc}); use torchvision's vgg16_bn file"
         ) from exc
     if isinstance(state, dict) and "state_dict" in state:
-        state = state["state_dict"]
+        state = state["state_dict"]  # type: ignore[assignment]  # a wrapped checkpoint: its inner dict
     indices = sorted({int(k.split(".")[1]) for k in state if k.startswith("features.")})
     targets = _encoder_modules(model)
     if len(indices) != len(targets):

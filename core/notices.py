@@ -49,13 +49,14 @@ def licence_of(distribution: str) -> str:
         meta = metadata.metadata(distribution)
     except metadata.PackageNotFoundError:
         return "not installed"
-    expression = meta.get("License-Expression")
+    # the metadata is an email.message.Message; its typing protocol leaves out .get
+    expression = meta.get("License-Expression")  # type: ignore[attr-defined]
     if expression:
         return expression
     classifiers = [
         c.split(" :: ")[-1] for c in meta.get_all("Classifier") or [] if c.startswith("License ::")
     ]
-    field = (meta.get("License") or "").strip()
+    field = (meta.get("License") or "").strip()  # type: ignore[attr-defined]
     if field and len(field) < 80 and "\n" not in field:
         return field
     return ", ".join(classifiers) or (field.splitlines()[0][:80] if field else "see its distribution")

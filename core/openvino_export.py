@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 class _TilesToHeadProbabilities(nn.Module):
     """uint8 NHWC tiles -> 4 x B x L x T x T lesion probabilities of every head."""
 
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def __init__(self, model: UNetPlusPlus, mean: tuple[float, ...], std: tuple[float, ...]) -> None:
         super().__init__()
         self.model = fuse_batchnorm(model).float().eval()

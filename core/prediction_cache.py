@@ -127,7 +127,7 @@ class PredictionCache:
             arrays["spread"] = np.frombuffer(encode_png(prediction.spread, compression=1), np.uint8)
         arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
         buffer = io.BytesIO()
-        np.savez(buffer, **arrays)
+        np.savez(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as its bool option
         path = self.path(key)
         write_bytes_atomic(path, buffer.getvalue())
         self.prune()

@@ -102,9 +102,11 @@ def _prefill_photos(
             log.error("%s", exc)
             continue
         review.digest = analysis.digest
+        prediction = analysis.prediction
+        assert prediction is not None, "iter_analyse returns a predicted photograph"
         for lesion in todo:
             item = review.lesions[lesion]
-            item.mask = EditableMask.adopt(analysis.prediction[lesion], session.thresholds[lesion])
+            item.mask = EditableMask.adopt(prediction[lesion], session.thresholds[lesion])
             item.mask.revision += 1  # not saved yet
             item.adopted_threshold, item.updated, item.prefilled = session.thresholds[lesion], now(), True
         session.save()  # journaled photograph by photograph: an interrupted run resumes here

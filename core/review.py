@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.backends import backend_setting, load_for_inference, resolve_backend
-from core.config import InferenceConfig, TilingConfig
+from core.backends import chosen_backend, load_for_inference, resolve_backend
+from core.config import InferenceConfig, TilingConfig, head_choice
 from core.ground_truth import GroundTruthSource, find_ground_truth, load_ground_truth
 from core.inference import InferenceProgress, LesionProbabilities, Predictor
 from core.io import read_image
@@ -107,14 +107,13 @@ class ReviewEngine:
         device: str = "auto",
         backend: str | None = None,
     ) -> None:
-        backend = backend or backend_setting()
-        self.loaded: LoadedModel = load_for_inference(model_path, device, backend)
+        self.loaded: LoadedModel = load_for_inference(model_path, device, chosen_backend(backend))
         meta = self.loaded.meta
         config = InferenceConfig(
             tiling=TilingConfig(tile_size=meta.inference_tile_size, overlap=meta.inference_overlap),
             device=device,
-            head=meta.default_head,
-            backend=backend,  # type: ignore[arg-type]
+            head=head_choice(meta.default_head),
+            backend=chosen_backend(backend),
         )
         # the resolved backend is part of the cache key: the backends' maps differ slightly
         self.config = replace(config, backend=resolve_backend(config))

@@ -158,6 +158,7 @@ class EditableMask:
     def _touch(self, box: Box) -> None:
         """Remember the pixels of ``box`` before the stroke first changes them."""
         y0, x0, y1, x1 = box
+        assert self._stroke_before is not None, "_touch outside a stroke"
         fresh = ~self._saved[y0:y1, x0:x1]
         self._stroke_before[y0:y1, x0:x1][fresh] = self.states[y0:y1, x0:x1][fresh]
         self._saved[y0:y1, x0:x1] = True
@@ -194,7 +195,7 @@ class EditableMask:
             self.end_stroke()
         return box
 
-    def _segment_region(self, start: tuple[float, float], end: tuple[float, float], radius: float):  # type: ignore[no-untyped-def]
+    def _segment_region(self, start: tuple[float, float], end: tuple[float, float], radius: float):
         (ya, xa), (yb, xb) = start, end
         box = self._clip(
             min(ya, yb) - radius - 1,

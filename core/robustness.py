@@ -60,7 +60,10 @@ def simulate_camera(image: np.ndarray, width: int = SIMULATED_WIDTH) -> np.ndarr
     )
     if not ok:  # pragma: no cover - OpenCV always encodes a valid uint8 image
         return pixels
-    return np.ascontiguousarray(cv2.imdecode(encoded, cv2.IMREAD_COLOR)[..., ::-1])
+    decoded = cv2.imdecode(encoded, cv2.IMREAD_COLOR)
+    if decoded is None:  # pragma: no cover - OpenCV decodes what it just encoded
+        return pixels
+    return np.ascontiguousarray(decoded[..., ::-1])
 
 
 def _resize_maps(maps: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

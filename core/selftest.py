@@ -19,7 +19,7 @@ import numpy as np
 
 from core.agreement import overlap
 from core.backends import load_for_inference, resolve_backend
-from core.config import InferenceConfig, TilingConfig
+from core.config import InferenceConfig, TilingConfig, backend_choice, head_choice
 from core.inference import LesionProbabilities, Predictor
 from core.io import read_image, read_mask
 from core.lesions import LESIONS
@@ -41,8 +41,8 @@ def selftest_config(
         tiling=TilingConfig(tile_size=meta_tile, overlap=meta_overlap),
         device="cpu",
         precision=precision,  # type: ignore[arg-type]
-        head=head,
-        backend=backend,  # type: ignore[arg-type]
+        head=head_choice(head),
+        backend=backend_choice(backend),
     )
 
 

@@ -25,7 +25,11 @@ class TileNetwork(Protocol):
     """
 
     name: str
-    batch_size: int
+
+    @property
+    def batch_size(self) -> int:
+        """Tiles worth handing to :meth:`run` at once."""
+        ...
 
     def run(self, tiles: np.ndarray, head: str) -> np.ndarray:
         """B x T x T x 3 uint8 -> B x C x T x T float32 (see the class docstring)."""

@@ -102,7 +102,7 @@ class TorchNetwork:
         channels_last = config.channels_last
         self.channels_last = (self.dtype != torch.float32) if channels_last is None else channels_last
         memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
-        self.model = fuse_batchnorm(model).to(self.device, memory_format=memory_format)
+        self.model = fuse_batchnorm(model).to(self.device).to(memory_format=memory_format)  # type: ignore[call-overload]
         self.batch_size = config.batch_size or auto_batch_size(config.tiling.tile_size, self.device)
         self._mean = torch.tensor(mean, device=self.device).view(1, 3, 1, 1) * 255.0
         self._std = torch.tensor(std, device=self.device).view(1, 3, 1, 1) * 255.0

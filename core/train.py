@@ -279,7 +279,8 @@ class Trainer:
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: _lr_factor(s, total_steps, warmup))
         weight = torch.tensor(config.class_weights, device=self.device) if config.class_weights else None
         state_path = self.run_dir / "last_state.pt"
-        start_epoch, records, best = 0, [], {"mauprs": -1.0}
+        records: list[EpochRecord] = []
+        start_epoch, best = 0, {"mauprs": -1.0}
         if state_path.exists():
             start_epoch, records, best = self._resume(state_path, model, optimiser, scheduler)
         generator = torch.Generator().manual_seed(config.seed * 1000 + self.rank + start_epoch)
@@ -290,7 +291,7 @@ class Trainer:
             train_loss = self._train_epoch(
                 wrapped, loader, optimiser, scheduler, weight, generator, steps_per_epoch
             )
-            record = EpochRecord(epoch + 1, train_loss, float("nan"), scheduler.get_last_lr()[0], 0.0)
+            record = EpochRecord(epoch + 1, train_loss, float("nan"), float(scheduler.get_last_lr()[0]), 0.0)
             if self.rank == 0:
                 record.val_loss = _tile_loss(model, val_loader, weight, self.device, self.dtype, config.loss)
                 if (epoch + 1) % config.val_every == 0 or epoch + 1 == config.epochs:
