@@ -287,7 +287,7 @@ def main() -> int:
     from bench.doc_sections import write_section
 
     write_section("backends", "\n".join(lines))
-    log.info("wrote %s and docs/benchmarks.md", out)
+    log.info("%s docs/benchmarks.md", "rewrote" if args.render else f"wrote {out} and")
     return 0
 
 

@@ -43,12 +43,12 @@ def torch_available() -> bool:
 
 
 def _gpu_available() -> bool:
+    """Whether torch's own ``auto`` device would be a GPU (CUDA or Apple MPS)."""
     if not torch_available():
         return False
-    import torch
+    from core.torch_network import resolve_device
 
-    mps = getattr(torch.backends, "mps", None)
-    return torch.cuda.is_available() or (mps is not None and mps.is_available())
+    return resolve_device("auto").type != "cpu"
 
 
 def resolve_backend(config: InferenceConfig) -> Backend:
