@@ -28,14 +28,14 @@ from app.worklist import ImageState
 
 if TYPE_CHECKING:
     pass
-from core.ground_truth import GroundTruthSource
-from core.io import IMAGE_SUFFIXES
+from core.assets.model_card import card_for_readers
+from core.data.ground_truth import GroundTruthSource
+from core.imaging.io import IMAGE_SUFFIXES
+from core.inference.predict_files import expand_inputs
 from core.lesions import LESIONS, Lesion
-from core.metrics import PRAccumulator
-from core.model_card import card_for_readers
-from core.predict_files import expand_inputs
-from core.review import ImageAnalysis, ReviewEngine, combine, open_without_model, with_truth
-from core.review_state import Layer, ReviewState
+from core.review.engine import ImageAnalysis, ReviewEngine, combine, open_without_model, with_truth
+from core.review.state import Layer, ReviewState
+from core.scoring.metrics import PRAccumulator
 
 log = logging.getLogger(__name__)
 
@@ -160,8 +160,8 @@ class Controller(QObject):
             ("adopt_all", r.adopt_all),
             ("undo", r.undo),
             ("redo", r.redo),
-            ("brush_smaller", lambda: r.resize_brush(1 / 1.25)),
-            ("brush_larger", lambda: r.resize_brush(1.25)),
+            ("brush_smaller", lambda: r.strokes.resize_brush(1 / 1.25)),
+            ("brush_larger", lambda: r.strokes.resize_brush(1.25)),
             ("next_component", lambda: r.navigation.step_component(1)),
             ("previous_component", lambda: r.navigation.step_component(-1)),
             ("keep_component", lambda: r.navigation.decide_component(keep=True)),
@@ -374,7 +374,7 @@ class Controller(QObject):
 
     def save_screenshot(self, path: Path) -> None:
         """Render the window to a PNG (written to a temporary name, then renamed)."""
-        from core.io import atomic_path
+        from core.imaging.io import atomic_path
 
         with atomic_path(path) as tmp:
             if not self.window.grab().save(str(tmp), "PNG"):

@@ -14,12 +14,12 @@ from PySide6.QtGui import QAction, QTextCursor
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox, QTextBrowser, QVBoxLayout, QWidget
 
 import core
-from core.agreement import Agreement
+from core.assets.notices import IDRID_ATTRIBUTION, QT_NOTE, components
+from core.assets.paths import resources_dir
+from core.inference.predict_files import DISCLAIMER
 from core.lesions import LESIONS
-from core.model_file import LoadedModel
-from core.notices import IDRID_ATTRIBUTION, QT_NOTE, components
-from core.paths import resources_dir
-from core.predict_files import DISCLAIMER
+from core.network.model_file import LoadedModel
+from core.scoring.agreement import Agreement
 
 
 def _version(distribution: str) -> str:

@@ -2,7 +2,7 @@
 
 Probability maps stay uint8; a threshold, colour or opacity change swaps the layer's
 256-entry lookup table (an Indexed8 colour table in Qt), so no pixel is recomputed.
-Contours and ground-truth layers are computed by ``core.display`` once per image or,
+Contours and ground-truth layers are computed by ``core.review.display`` once per image or,
 for prediction contours, once per threshold.
 """
 
@@ -21,9 +21,9 @@ from app.overlay_state import LayerStyle, OverlayStyle, TruthMode
 
 if TYPE_CHECKING:
     import numpy as np
-from core import display
-from core.inference import LesionProbabilities
+from core.imaging.probability_maps import LesionProbabilities
 from core.lesions import LESIONS, PAINT_ORDER, Lesion
+from core.review import display
 
 _LESION_LAYERS = ("fill", "contour", "compare_truth", "compare_other", "review")
 
@@ -246,7 +246,7 @@ class ImageView(pg.GraphicsLayoutWidget):
             self._items[key].setVisible(False)
 
     def _layer_data(self, lesion: Lesion | None, name: str) -> np.ndarray:
-        """The uint8 array behind one layer (computed by core.display once, then kept).
+        """The uint8 array behind one layer (computed by core.review.display once, then kept).
 
         Only called for layers that the refresh methods asked for, so the prediction or
         the ground truth it needs exists.

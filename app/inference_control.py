@@ -11,8 +11,8 @@ from app.inference_queue import InferenceQueue
 from app.main_window import MainWindow
 from app.notify import Notifier
 from app.worklist import ImageState, Worklist
-from core.ground_truth import GroundTruthSource
-from core.review import ImageAnalysis, ReviewEngine
+from core.data.ground_truth import GroundTruthSource
+from core.review.engine import ImageAnalysis, ReviewEngine
 
 
 class InferenceControl(QObject):

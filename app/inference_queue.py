@@ -10,8 +10,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 
 from app.workers import Job, JobRunner
-from core.ground_truth import GroundTruthSource
-from core.review import ImageAnalysis, ReviewEngine
+from core.data.ground_truth import GroundTruthSource
+from core.review.engine import ImageAnalysis, ReviewEngine
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ import html
 from PySide6.QtWidgets import QLabel, QWidget
 
 from app.overlay_state import OverlayStyle, Rgb, TruthMode
-from core.display import FALSE_NEGATIVE_COLOUR, FALSE_POSITIVE_COLOUR, TRUE_POSITIVE_COLOUR, tint
 from core.lesions import LESIONS, Lesion
-from core.review_state import Layer
+from core.review.display import FALSE_NEGATIVE_COLOUR, FALSE_POSITIVE_COLOUR, TRUE_POSITIVE_COLOUR, tint
+from core.review.state import Layer
 
 
 def legend_entries(

@@ -19,11 +19,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.overlay_state import OverlayStyle, Rgb, TruthMode
-from core.display import MIN_THRESHOLD_LEVEL, DisplayAid
-from core.inference import probability_to_level
-from core.lesion_stats import LesionStats
+from core.imaging.probability_maps import probability_to_level
 from core.lesions import LESIONS, Lesion
-from core.review_state import Layer
+from core.review.display import MIN_THRESHOLD_LEVEL, DisplayAid
+from core.review.lesion_stats import LesionStats
+from core.review.state import Layer
 
 
 def _swatch_css(colour: Rgb) -> str:
@@ -32,7 +32,7 @@ def _swatch_css(colour: Rgb) -> str:
 
 class LesionRow(QGroupBox):
     """One lesion's controls. They show the review state and send what the reader asks for;
-    they keep no copy of it (see ``core.review_state``)."""
+    they keep no copy of it (see ``core.review.state``)."""
 
     visible_toggled = Signal(object, bool)  # Lesion, visible
     threshold_moved = Signal(object, float)  # Lesion, threshold 0..1

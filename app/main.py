@@ -1,8 +1,9 @@
-"""Entry point of the ``lesionlens`` console script: the review app, or an engine command.
+"""The review app's start: ``lesionlens``, ``lesionlens gui [PATH...]``, ``python -m app``.
 
 ``lesionlens`` alone opens the app on the bundled samples with the bundled model;
-``lesionlens gui [PATH...]`` opens files or folders; every other command is the engine's
-command line (``core.cli``). torch, where installed, is imported before Qt (DLL order on
+``lesionlens gui [PATH...]`` opens files or folders. The console script is the engine's
+(``core.cli.main.launch``), which starts this module by name for the app and runs every
+other command itself. torch, where installed, is imported before Qt (DLL order on
 Windows); the CPU-only installer has no torch and runs the network with OpenVINO.
 """
 
@@ -19,11 +20,9 @@ from pathlib import Path
 if find_spec("torch") is not None:
     import torch  # noqa: F401 - before Qt, see the module docstring
 
-from core import cli
-from core.errors import LesionLensError
-from core.paths import default_model_path, resources_dir, sample_images
-from core.prediction_cache import PredictionCache
-from core.review import ReviewEngine
+from app.arguments import build_parser
+from app.engine_setup import build_engine
+from core.assets.paths import resources_dir, sample_images
 
 log = logging.getLogger("lesionlens")
 
@@ -45,17 +44,6 @@ def _install_exception_hook() -> None:
             )
 
     sys.excepthook = hook
-
-
-def build_engine(
-    model: Path | None, device: str, cache_dir: Path | None, backend: str | None = None
-) -> tuple[ReviewEngine | None, str | None]:
-    """The engine, or None and the reason (shown in a dialog; images can still be viewed)."""
-    try:
-        engine = ReviewEngine(model or default_model_path(), PredictionCache(cache_dir), device, backend)
-        return engine, None
-    except LesionLensError as exc:
-        return None, str(exc)
 
 
 def run_gui(args: argparse.Namespace) -> int:
@@ -134,26 +122,22 @@ def _leave(code: int) -> int:
     os._exit(code)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``lesionlens [gui ...]`` opens the app; any other command runs ``core.cli``.
+def main(argv: list[str] | None = None, as_process: bool | None = None) -> int:
+    """Open the app (``lesionlens``, ``lesionlens gui ...``, ``python -m app``) or run its self-test.
 
-    Called by the console script (``argv`` None), the window and the self-test end the
-    process directly (:func:`_leave`); called with ``argv`` (tests), it returns the status.
+    As a process (``argv`` None, or ``as_process`` from ``core.cli.main.launch``) the window and
+    the self-test end the process directly (:func:`_leave`); called with ``argv`` (tests),
+    it returns the status.
     """
-    as_process = argv is None
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["--self-test"]:
+    if as_process is None:
+        as_process = argv is None
+    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    if args.self_test:
         from app.selftest import run_self_test
 
         code = run_self_test()
         return _leave(code) if as_process else code
-    parser = cli.build_parser()
-    args = parser.parse_args(argv)
-    if args.command not in (None, "gui"):
-        return cli.main(argv)
     logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s")
-    if args.command is None:
-        args = parser.parse_args([*argv, "gui"])
     code = run_gui(args)
     return _leave(code) if as_process else code
 

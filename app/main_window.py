@@ -21,7 +21,7 @@ from app.image_view import ImageView
 from app.lesion_panel import LesionPanel
 from app.pr_panel import PRPanel
 from app.worklist import Worklist
-from core.predict_files import DISCLAIMER
+from core.inference.predict_files import DISCLAIMER
 
 # View-menu actions with a check mark that shows the state
 CHECKABLE = {"toggle_overlays", "toggle_MA", "toggle_HE", "toggle_EX", "toggle_SE"}

@@ -1,6 +1,6 @@
 """Live precision-recall curves per lesion, with the operating point of each threshold.
 
-The curves come from the per-image pixel histograms (``core.metrics.PRAccumulator``);
+The curves come from the per-image pixel histograms (``core.scoring.metrics.PRAccumulator``);
 moving a threshold only moves a marker and rewrites one table row.
 """
 
@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QVBox
 
 from app.overlay_state import Rgb
 from core.lesions import LESIONS, Lesion
-from core.metrics import OperatingPoint, PRAccumulator
+from core.scoring.metrics import OperatingPoint, PRAccumulator
 
 _COLUMNS = ("threshold", "AUPR", "precision", "recall", "Dice / F1", "AUPR list", "Dice list")
 _WORKLIST_PEN = pg.mkPen((170, 170, 170), width=1.5, style=Qt.PenStyle.DashLine)

@@ -1,7 +1,7 @@
 """Reviewing: adopt, edit, statuses, journaling, navigation aids, export and agreement.
 
-Owns one ``ReviewSession`` per folder. Every change schedules a save that runs within
-``SAVE_DELAY_MS`` in a worker thread (the GUI thread only copies the dirty masks).
+Owns one ``ReviewSession`` per folder; saving, locks and closing are the
+:class:`app.review_saving.SessionSaver`'s, pointer edits :class:`app.mask_strokes.MaskStrokes`'.
 """
 
 from __future__ import annotations
@@ -10,31 +10,28 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject
 
 from app.edit_tools import EditTool
+from app.mask_strokes import MaskStrokes
 from app.review_navigation import NavigationAids
 from app.review_output import ReviewOutput
 from app.review_panel import ReviewPanel
-from app.workers import Job, JobRunner
+from app.review_saving import SessionSaver
+from app.workers import JobRunner
 from core.lesions import LESIONS, Lesion
-from core.review_mask import EditableMask
-from core.review_state import Change, ReviewState
-from core.session import ReviewSession, ReviewStatus, SessionError, now
+from core.review.editable_mask import EditableMask
+from core.review.session import ReviewSession, ReviewStatus, SessionError
+from core.review.state import Change, ReviewState
 
 if TYPE_CHECKING:
     from app.image_view import ImageView
     from app.notify import Notifier
     from app.settings import AppSettings
     from app.worklist import Worklist
-    from core.review import ImageAnalysis, ReviewEngine
+    from core.review.engine import ImageAnalysis, ReviewEngine
 
-#: How often this window renews its review locks (stale after core.session_lock.STALE_AFTER_S).
-LOCK_HEARTBEAT_MS = 60_000
-SAVE_ELSEWHERE, CLOSE_UNSAVED, STAY = "Save elsewhere...", "Close without saving", "Back to the review"
 log = logging.getLogger(__name__)
-
-SAVE_DELAY_MS = 400
 
 
 class ReviewControl(QObject):
@@ -57,19 +54,11 @@ class ReviewControl(QObject):
         self.sessions: dict[Path, ReviewSession] = {}
         self.active = Lesion.EX
         self.tool = EditTool.NAVIGATE
-        self._last_point: tuple[float, float] | None = None
-        self._lasso: list[tuple[float, float]] = []
-        self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
-        self._lock_timer = QTimer(self, interval=LOCK_HEARTBEAT_MS)
-        self._lock_timer.timeout.connect(self.heartbeat)
-        self._lock_timer.start()
-        self._save_timer.timeout.connect(self.save_now)
-        self._saving = False
-        self._save_again = False
-        self._last_error = ""
+        self.saver = SessionSaver(self.sessions, panel, runner, notifier, parent=self)
         self.panel.reviewer.setText(settings.text("reviewer", ""))
-        self.navigation = NavigationAids(self)
-        self.output = ReviewOutput(self)
+        self.navigation = NavigationAids(self, parent=self)
+        self.output = ReviewOutput(self, parent=self)
+        self.strokes = MaskStrokes(self, parent=self)
         self._connect()
 
     # wiring -------------------------------------------------------------------------
@@ -93,12 +82,12 @@ class ReviewControl(QObject):
         p.next_uncertain.clicked.connect(self.navigation.next_uncertain)
         p.export_button.clicked.connect(self.output.choose_export)
         p.agreement_button.clicked.connect(self.output.choose_reference)
-        p.brush_size.valueChanged.connect(lambda _v: self._update_cursor(None))
-        view.stroke_started.connect(self._on_stroke_started)
-        view.stroke_moved.connect(self._on_stroke_moved)
-        view.stroke_finished.connect(self._on_stroke_finished)
-        view.clicked.connect(self._on_click)
-        self.view.hovered.connect(lambda y, x: self._update_cursor((y + 0.5, x + 0.5)))
+        p.brush_size.valueChanged.connect(lambda _v: self.strokes.update_cursor(None))
+        view.stroke_started.connect(self.strokes.stroke_started)
+        view.stroke_moved.connect(self.strokes.stroke_moved)
+        view.stroke_finished.connect(self.strokes.stroke_finished)
+        view.clicked.connect(self.strokes.click)
+        self.view.hovered.connect(lambda y, x: self.strokes.update_cursor((y + 0.5, x + 0.5)))
         self.state.subscribe(self._on_state)
 
     # sessions -----------------------------------------------------------------------
@@ -112,7 +101,7 @@ class ReviewControl(QObject):
                 self.notifier.show_error("Review session", str(exc))
                 return None
             if session.read_only is not None:
-                self._show_read_only(session)
+                self.saver.show_read_only(session)
             self._adopt_session(session)
             self.sessions[folder] = session
         return self.sessions[folder]
@@ -189,126 +178,21 @@ class ReviewControl(QObject):
         if change is not Change.PHOTOGRAPH and change is not Change.LAYER:
             self.changed()
 
-    # saving -------------------------------------------------------------------------
+    # saving (SessionSaver) ----------------------------------------------------------
     def changed(self) -> None:
-        """Something in a session changed: save within SAVE_DELAY_MS (not postponed by further edits)."""
-        if not self._save_timer.isActive():
-            self._save_timer.start()
+        """Something in a session changed: saved within SAVE_DELAY_MS."""
+        self.saver.changed()
 
     def save_now(self) -> None:
-        """Snapshot every session (GUI thread, cheap) and write them in a worker."""
-        if self._saving:
-            self._save_again = True
-            return
-        snapshots = [(session, session.snapshot()) for session in self.sessions.values() if session.has_work]
-        if not snapshots:
-            return
-        self._saving = True
-
-        def write() -> str:
-            for session, snapshot in snapshots:
-                session.write(snapshot)
-            return now()
-
-        job = Job(write, "review session")
-        job.signals.finished.connect(self._on_saved)
-        job.signals.failed.connect(self._on_save_failed)
-        job.signals.ended.connect(self._on_save_ended)
-        self.runner.start(job)
-
-    def _on_saved(self, stamp: str) -> None:
-        self._last_error = ""
-        self.panel.save_label.setText(f"saved {stamp[11:19]} UTC")
-        self.panel.save_label.setStyleSheet("")
-
-    def _on_save_failed(self, message: str) -> None:
-        self.panel.save_label.setText(f"NOT SAVED: {message}")
-        self.panel.save_label.setStyleSheet("color: #d55e00;")
-        if message != self._last_error:  # one dialog per problem, not one per edit
-            self._last_error = message
-            self.notifier.show_error("Cannot save the review", message)
-
-    def _on_save_ended(self) -> None:
-        self._saving = False
-        if self._save_again or any(s.dirty_masks() for s in self.sessions.values()):
-            self._save_again = False
-            self.changed()
+        self.saver.save_now()
 
     def ready_to_close(self) -> bool:
-        """Save everything now; if a session cannot be saved, ask the reader to save it
-        elsewhere, close without it, or stay. True: the window may close."""
-        self._save_timer.stop()
-        self.runner.wait(10000)
-        failing = self._save_all()
-        while failing:
-            problem = failing[0][1]
-            answer = self.notifier.choose(
-                "Unsaved review",
-                f"The review of {len(failing)} folder(s) could not be saved:\n{problem}\n\n"
-                "Save it in another folder, close without saving it, or go back to the review?",
-                [SAVE_ELSEWHERE, CLOSE_UNSAVED, STAY],
-            )
-            if answer == CLOSE_UNSAVED:
-                return True
-            if answer != SAVE_ELSEWHERE:
-                return False
-            target = self.notifier.choose_folder("Save the review in")
-            if target is None:
-                continue
-            failing = self._save_all(elsewhere=target)
-        return True
-
-    def _save_all(self, elsewhere: Path | None = None) -> list[tuple[ReviewSession, str]]:
-        """Save every session with work (moved under ``elsewhere`` when given); the failures."""
-        failing = []
-        for session in self.sessions.values():
-            if not session.has_work:
-                continue
-            try:
-                if elsewhere is None:
-                    session.save()
-                else:
-                    session.save_to(elsewhere / f"lesionlens-review-{session.folder.name}")
-                    self.notifier.show_message(f"review saved in {session.location}", 10000)
-            except SessionError as exc:
-                failing.append((session, str(exc)))
-        if not failing:
-            self._on_saved(now())
-        return failing
-
-    def _show_read_only(self, session: ReviewSession) -> None:
-        """Say, in a dialog and in the save line, that this window does not save the folder."""
-        self.panel.save_label.setText(f"READ-ONLY: {session.read_only}")
-        self.panel.save_label.setStyleSheet("color: #d55e00; font-weight: bold;")
-        window = self.notifier.window
-        if "READ-ONLY" not in window.windowTitle():
-            window.setWindowTitle(f"{window.windowTitle()} - READ-ONLY review of {session.folder.name}")
-        self.notifier.show_warning(
-            "Review opened read-only",
-            f"{session.folder}: {session.read_only}. This window shows that review but does not save "
-            "to it, so that neither of you loses work. Your changes here stay in this window; when "
-            "you close it you can save them in another folder.",
-        )
-
-    def heartbeat(self) -> None:
-        """Renew the review locks (timer); a lock another window took over turns read-only."""
-        for session in self.sessions.values():
-            if session.read_only is None and not session.heartbeat():
-                self._show_read_only(session)
+        """Everything saved (or the reader chose otherwise): the window may close."""
+        return self.saver.ready_to_close()
 
     def flush(self, timeout_ms: int = 10000) -> None:
         """Save synchronously (at exit)."""
-        self._save_timer.stop()
-        self.runner.wait(timeout_ms)
-        self._lock_timer.stop()
-        for session in self.sessions.values():
-            try:
-                if session.has_work:
-                    session.save()
-            except SessionError as exc:
-                log.error("%s", exc)
-            finally:
-                session.release()
+        self.saver.flush(timeout_ms)
 
     # statuses -----------------------------------------------------------------------
     def set_reviewer(self, name: str) -> None:
@@ -373,26 +257,13 @@ class ReviewControl(QObject):
     def set_tool(self, tool: EditTool) -> None:
         self.tool = tool
         self.view.view.tool = tool
-        self._update_cursor(None)
+        self.strokes.update_cursor(None)
 
     def set_active(self, lesion: Lesion) -> None:
         self.active = lesion
         self.navigation.reset()
         self._update_adopt_button()
         self._update_edit_label()
-
-    def resize_brush(self, factor: float) -> None:
-        box = self.panel.brush_size
-        box.setValue(
-            max(box.minimum(), min(box.maximum(), round(box.value() * factor) + (1 if factor > 1 else 0)))
-        )
-
-    def _update_cursor(self, centre: tuple[float, float] | None) -> None:
-        if self.tool in (EditTool.BRUSH, EditTool.ERASER):
-            self._cursor_centre = centre or getattr(self, "_cursor_centre", None)
-            self.view.set_cursor_ring(self._cursor_centre, self.panel.brush_size.value())
-        else:
-            self.view.set_cursor_ring(None, 0)
 
     def mask(self, lesion: Lesion, adopt: bool = True) -> EditableMask | None:
         """The current photograph's editable mask of ``lesion``, adopted first if needed."""
@@ -418,55 +289,6 @@ class ReviewControl(QObject):
         self.view.update_region(lesion, box)
         self.navigation.forget_components()
         self.state.mask_edited(lesion)
-
-    def _on_stroke_started(self, y: float, x: float) -> None:
-        mask = self.mask(self.active)
-        if mask is None:
-            return
-        if self.tool in (EditTool.BRUSH, EditTool.ERASER):
-            mask.begin_stroke(self.tool.value)
-            self._last_point = (y, x)
-        else:
-            self._lasso = [(y, x)]
-
-    def _on_stroke_moved(self, y: float, x: float) -> None:
-        mask = self.mask(self.active, adopt=False)
-        if mask is None:
-            return
-        if self.tool in (EditTool.BRUSH, EditTool.ERASER) and self._last_point is not None:
-            box = mask.brush(
-                self._last_point, (y, x), self.panel.brush_size.value(), erase=self.tool is EditTool.ERASER
-            )
-            self._last_point = (y, x)
-            if box is not None:
-                self.view.update_region(self.active, box)
-            self._update_cursor((y, x))
-        elif self._lasso:
-            self._lasso.append((y, x))
-            self.view.set_lasso(self._lasso)
-
-    def _on_stroke_finished(self) -> None:
-        mask = self.mask(self.active, adopt=False)
-        if mask is None:
-            return
-        if self.tool in (EditTool.BRUSH, EditTool.ERASER):
-            self._last_point = None
-            self.edited(self.active, mask.end_stroke())
-        elif self._lasso:
-            box = mask.fill_polygon(self._lasso, erase=self.tool is EditTool.LASSO_ERASE)
-            self._lasso = []
-            self.view.set_lasso([])
-            self.edited(self.active, box)
-
-    def _on_click(self, y: float, x: float, shift: bool) -> None:
-        if self.tool is EditTool.COMPONENT:
-            mask = self.mask(self.active)
-            if mask is not None:
-                self.edited(self.active, mask.set_component(int(y), int(x), keep=shift))
-        elif self.tool in (EditTool.BRUSH, EditTool.ERASER):  # a click paints a dot
-            self._on_stroke_started(y, x)
-            self._on_stroke_moved(y, x)
-            self._on_stroke_finished()
 
     def undo(self) -> None:
         mask = self.mask(self.active, adopt=False)

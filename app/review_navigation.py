@@ -2,21 +2,40 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject
 
-from core.navigation import Region, lesion_components, next_index, uncertain_regions
+from core.review.navigation import Region, lesion_components, next_index, uncertain_regions
 
 if TYPE_CHECKING:
-    from app.review_control import ReviewControl
+    from app.image_view import ImageView
+    from app.notify import Notifier
+    from app.review_panel import ReviewPanel
+    from core.lesions import Lesion
+    from core.review.editable_mask import EditableMask
+    from core.review.state import ReviewState
+
+
+class ReviewAccess(Protocol):
+    """What the aids need of the review controller (it owns them; they never import it)."""
+
+    state: ReviewState
+    view: ImageView
+    notifier: Notifier
+    panel: ReviewPanel
+    active: Lesion
+
+    def mask(self, lesion: Lesion, adopt: bool = True) -> EditableMask | None: ...
+
+    def edited(self, lesion: Lesion, box: tuple[int, int, int, int] | None) -> None: ...
 
 
 class NavigationAids(QObject):
     """Candidate walk (keep / delete with one key) and uncertain-region jumps for the current photograph."""
 
-    def __init__(self, review: ReviewControl) -> None:
-        super().__init__(review)
+    def __init__(self, review: ReviewAccess, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.review = review
         self.state, self.view, self.notifier = review.state, review.view, review.notifier
         self.reset()

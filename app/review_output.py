@@ -4,27 +4,43 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from app import dialogs
 from app.workers import Job
-from core.agreement import Agreement
 from core.errors import LesionLensError
-from core.review_export import export_session, reviewed_image, session_thresholds
-from core.session import ReviewStatus
+from core.review.session import ReviewStatus
+from core.review.session_export import export_session, reviewed_image, session_thresholds
+from core.scoring.agreement import Agreement
 
 if TYPE_CHECKING:
-    from app.review_control import ReviewControl
+    from app.notify import Notifier
+    from app.review_panel import ReviewPanel
+    from app.settings import AppSettings
+    from app.workers import JobRunner
+    from core.review.engine import ReviewEngine
+    from core.review.session import ReviewSession
+
+
+class ReviewAccess(Protocol):
+    """What export and agreement need of the review controller (it owns them; they never import it)."""
+
+    notifier: Notifier
+    runner: JobRunner
+    settings: AppSettings
+    panel: ReviewPanel
+    sessions: dict[Path, ReviewSession]
+    engine: ReviewEngine | None
 
 
 class ReviewOutput(QObject):
     """Export (never over existing files without asking) and the two-reviewer agreement."""
 
-    def __init__(self, review: ReviewControl) -> None:
-        super().__init__(review)
+    def __init__(self, review: ReviewAccess, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.review = review
         self.notifier, self.runner, self.settings = review.notifier, review.runner, review.settings
         self.last_export: list[Path] = []
@@ -96,8 +112,8 @@ class ReviewOutput(QObject):
 
     def compare_with(self, reference: Path) -> Job | None:
         """Dice between this session's reviewed masks and another reviewer's export, in a worker."""
-        from core.ground_truth import find_ground_truth_in, load_ground_truth
-        from core.inference import run_to_end
+        from core.data.ground_truth import find_ground_truth_in, load_ground_truth
+        from core.inference.predictor import run_to_end
 
         sessions, engine = list(self.review.sessions.values()), self.review.engine
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.edit_tools import EditTool
 from core.lesions import LESIONS, Lesion
-from core.session import ReviewStatus
+from core.review.session import ReviewStatus
 
 
 def _status_box() -> QComboBox:

@@ -6,7 +6,7 @@ import os
 import sys
 import time
 
-from core.selftest import SelfTestResult, check_inference
+from core.inference.selftest import SelfTestResult, check_inference
 
 
 def run_self_test() -> int:
@@ -16,7 +16,7 @@ def run_self_test() -> int:
     started = time.perf_counter()
     try:
         check_inference(result)
-        from core.notices import components
+        from core.assets.notices import components
 
         missing = [name for name, version, _ in components() if version == "not installed"]
         result.check(
@@ -26,7 +26,7 @@ def run_self_test() -> int:
         from PySide6.QtWidgets import QApplication
 
         from app.controller import Controller
-        from app.main import build_engine
+        from app.engine_setup import build_engine
         from app.settings import AppSettings
 
         app = QApplication.instance() or QApplication(sys.argv[:1])

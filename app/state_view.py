@@ -1,6 +1,6 @@
 """Draws the review state: image layers, lesion rows, PR rows, counts and the View menu's checks.
 
-Listens to ``core.review_state.ReviewState`` and redraws what changed; it never keeps a
+Listens to ``core.review.state.ReviewState`` and redraws what changed; it never keeps a
 copy of a threshold, a visibility or a mask, so the screen always shows the state.
 """
 
@@ -14,7 +14,7 @@ from app.main_window import MainWindow
 from app.overlay_state import LayerStyle
 from app.pr_panel import PRPanel
 from core.lesions import LESIONS, Lesion
-from core.review_state import Change, ReviewState
+from core.review.state import Change, ReviewState
 
 STATS_DELAY_MS = 120  # counts follow a moving slider at this pace
 

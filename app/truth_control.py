@@ -11,10 +11,10 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from app.notify import Notifier
 from app.workers import Job, JobRunner
+from core.data.ground_truth import GroundTruthSource, find_ground_truth_in
 from core.errors import LesionLensError
-from core.ground_truth import GroundTruthSource, find_ground_truth_in
-from core.review import ImageAnalysis, with_truth
-from core.review_state import ReviewState
+from core.review.engine import ImageAnalysis, with_truth
+from core.review.state import ReviewState
 
 
 class TruthControl(QObject):

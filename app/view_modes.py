@@ -12,14 +12,14 @@ from app.lesion_panel import LesionPanel
 from app.main_window import MainWindow
 from app.overlay_state import OverlayStyle, TruthMode
 from app.settings import AppSettings
-from core.display import DisplayAid, display_image
 from core.lesions import LESIONS, Lesion
-from core.review_state import Change, ReviewState
+from core.review.display import DisplayAid, display_image
+from core.review.state import Change, ReviewState
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from core.review import ImageAnalysis
+    from core.review.engine import ImageAnalysis
 
 
 class ViewModes(QObject):

@@ -1,7 +1,7 @@
 """Runs engine work off the GUI thread: progress, cancel and errors come back as signals.
 
 A job wraps a callable returning either a value or a generator that yields
-:class:`~core.inference.InferenceProgress` and returns a value (the engine's style).
+:class:`~core.inference.predictor.InferenceProgress` and returns a value (the engine's style).
 """
 
 from __future__ import annotations

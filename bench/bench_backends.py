@@ -101,9 +101,9 @@ class NullNetwork:
 def _native_model(folder: Path) -> Path:
     import torch
 
-    from core.checkpoint import CheckpointMeta, save_checkpoint
     from core.config import ModelConfig
-    from core.model import UNetPlusPlus
+    from core.network.checkpoint import CheckpointMeta, save_checkpoint
+    from core.network.model import UNetPlusPlus
 
     torch.manual_seed(0)
     model = UNetPlusPlus(ModelConfig(width=0.25)).eval()
@@ -114,11 +114,11 @@ def _native_model(folder: Path) -> Path:
 
 def run_worker(spec: dict[str, Any], photos: list[Path], work: Path) -> dict[str, Any]:
     """One configuration in this process: cold first photograph, then the rest as one folder run."""
-    from core.backends import load_for_inference
+    from core.assets.paths import default_model_path
     from core.config import InferenceConfig, TilingConfig
-    from core.inference import Predictor
-    from core.paths import default_model_path
-    from core.predict_files import predict_files
+    from core.inference.predict_files import predict_files
+    from core.inference.predictor import Predictor
+    from core.network.backends import load_for_inference
 
     model_path = default_model_path() if spec["model"] == "builtin" else _native_model(work)
     backend = spec["backend"]
@@ -183,7 +183,7 @@ def _run_in_process(name: str, photos: list[Path], work: Path) -> dict[str, Any]
 def _machine() -> str:
     import torch
 
-    from core.openvino_network import import_openvino
+    from core.network.openvino_network import import_openvino
 
     openvino = import_openvino()
     from bench.machine import cpu_name

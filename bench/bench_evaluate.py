@@ -32,9 +32,9 @@ def _make_set(root: Path) -> None:
     """27 synthetic photographs in IDRiD layout (test split) and fake 'predict' outputs."""
     import numpy as np
 
-    from core.io import write_png
+    from core.data.synthetic import synth_fundus, write_idrid_layout
+    from core.imaging.io import write_png
     from core.lesions import LESIONS
-    from core.synthetic import synth_fundus, write_idrid_layout
 
     write_idrid_layout(root / "data", count=0, test_count=IMAGES, seed=100)
     rng = np.random.default_rng(0)
@@ -49,8 +49,8 @@ def _make_set(root: Path) -> None:
 
 def run_pooled(root: Path) -> dict:
     """The pooled evaluation in this process (call in a fresh process for a clean peak RSS)."""
-    from core.datasets import discover
-    from core.evaluate import evaluate_prediction_folder
+    from core.data.datasets import discover
+    from core.scoring.evaluation import evaluate_prediction_folder
 
     samples = discover(root / "data").split("test")
     start = time.perf_counter()
@@ -69,10 +69,10 @@ def run_single(root: Path) -> dict:
     import numpy as np
     from sklearn.metrics import auc, precision_recall_curve
 
-    from core.datasets import discover
-    from core.io import read_image
+    from core.data.datasets import discover
+    from core.imaging.io import read_image
     from core.lesions import Lesion
-    from core.metrics import PRAccumulator
+    from core.scoring.metrics import PRAccumulator
 
     sample = discover(root / "data").split("test")[0]
     _, masks = sample.load()

@@ -30,10 +30,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from core.assets.paths import default_model_path, resources_dir  # noqa: E402
+from core.inference.prediction_cache import PredictionCache  # noqa: E402
 from core.lesions import Lesion  # noqa: E402
-from core.paths import default_model_path, resources_dir  # noqa: E402
-from core.prediction_cache import PredictionCache  # noqa: E402
-from core.review import ReviewEngine, score  # noqa: E402
+from core.review.engine import ReviewEngine, score  # noqa: E402
 
 log = logging.getLogger("bench")
 IMAGE = resources_dir() / "samples" / "synthetic_01.jpg"
@@ -68,7 +68,7 @@ def run() -> dict:
     from app.controller import Controller
     from app.overlay_state import OverlayStyle, TruthMode
     from app.settings import AppSettings
-    from core.display import DisplayAid, threshold_lut
+    from core.review.display import DisplayAid, threshold_lut
 
     app = QApplication.instance() or QApplication([])
     results: dict = {}
@@ -134,7 +134,7 @@ def run() -> dict:
         results["pr_from_pixels_move"] = _stats(_time(pr_from_pixels, 10))
         pr.set_scores(controller.analysis.scores, *controller.pooled())
 
-        from core.lesion_stats import lesion_stats
+        from core.review.lesion_stats import lesion_stats
 
         results["stats_per_lesion"] = _stats(
             _time(lambda level: lesion_stats(prediction[lesion], level / 255, prediction.fov), 20)

@@ -37,7 +37,7 @@ import torch  # noqa: E402 - before Qt, as the app does
 
 from bench.doc_sections import write_section  # noqa: E402
 from bench.machine import cpu_name  # noqa: E402
-from core.paths import default_model_path  # noqa: E402
+from core.assets.paths import default_model_path  # noqa: E402
 
 log = logging.getLogger("bench")
 
@@ -45,7 +45,7 @@ log = logging.getLogger("bench")
 def _photo(folder: Path, given: Path | None) -> Path:
     if given is not None:
         return given
-    from core.synthetic import encode_jpeg, synth_fundus
+    from core.data.synthetic import encode_jpeg, synth_fundus
 
     path = folder / "photo_4288x2848.jpg"
     path.write_bytes(encode_jpeg(synth_fundus(2848, 4288, seed=7).image))
@@ -72,9 +72,9 @@ class CommandLine:
     """What ``lesionlens predict`` does per photograph once started: read, predict, write."""
 
     def __init__(self, out: Path) -> None:
-        from core.checkpoint import load_checkpoint
         from core.config import InferenceConfig, TilingConfig
-        from core.inference import Predictor
+        from core.inference.predictor import Predictor
+        from core.network.checkpoint import load_checkpoint
 
         self.out = out
         self.loaded = load_checkpoint(default_model_path())
@@ -86,7 +86,7 @@ class CommandLine:
         self.predictor = Predictor.from_loaded(self.loaded, config)
 
     def seconds(self, photo: Path) -> float:
-        from core.predict_files import predict_files
+        from core.inference.predict_files import predict_files
 
         started = time.perf_counter()
         results = predict_files([photo], self.out, self.loaded, self.predictor, None)
@@ -103,8 +103,8 @@ class Window:
 
         from app.controller import Controller
         from app.settings import AppSettings
-        from core.prediction_cache import PredictionCache
-        from core.review import ReviewEngine
+        from core.inference.prediction_cache import PredictionCache
+        from core.review.engine import ReviewEngine
 
         self.app = app
         engine = ReviewEngine(default_model_path(), PredictionCache(folder / "cache"))

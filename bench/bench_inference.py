@@ -58,9 +58,9 @@ def _peak_rss_mb() -> float:
 def _model(width: float):  # type: ignore[no-untyped-def]
     import torch
 
-    from core.checkpoint import CheckpointMeta, load_checkpoint, save_checkpoint
     from core.config import ModelConfig
-    from core.model import UNetPlusPlus
+    from core.network.checkpoint import CheckpointMeta, load_checkpoint, save_checkpoint
+    from core.network.model import UNetPlusPlus
 
     torch.manual_seed(0)
     model = UNetPlusPlus(ModelConfig(width=width)).eval()
@@ -73,8 +73,8 @@ def _naive_once(loaded, image_path: Path, out_dir: Path) -> float:  # type: igno
     import numpy as np
     import torch
 
-    from core.fov import detect_fov
-    from core.io import read_image, write_png
+    from core.imaging.fov import detect_fov
+    from core.imaging.io import read_image, write_png
 
     start = time.perf_counter()
     image = read_image(image_path)
@@ -105,8 +105,8 @@ def run_one(name: str, spec: dict, image_path: Path) -> dict:
     import torch
 
     from core.config import InferenceConfig, TilingConfig
-    from core.inference import Predictor
-    from core.predict_files import predict_files
+    from core.inference.predict_files import predict_files
+    from core.inference.predictor import Predictor
 
     loaded = _model(spec["width"])
     out_dir = Path(tempfile.mkdtemp())

@@ -32,6 +32,7 @@ def backend_choice(value: str) -> Backend:
 
 
 MULTIPLE = 32  # tile sides must be multiples of this (METHOD.md, step 5)
+NUM_HEADS = 4  # UNet++ deep-supervision outputs (METHOD.md)
 
 
 def _from_dict(cls: type[T], data: dict[str, Any]) -> T:
@@ -185,7 +186,7 @@ class InferenceConfig(_DictMixin):
         flip_tta: also run every tile mirrored left-right and average the two (test-time
             augmentation; twice the network time).
         backend: ``auto`` (torch on GPUs, OpenVINO on CPUs where installed), ``torch`` or
-            ``openvino`` (see :mod:`core.backends`).
+            ``openvino`` (see :mod:`core.network.backends`).
     """
 
     tiling: TilingConfig = TilingConfig(tile_size=256, overlap=32, blending="smooth")

@@ -13,13 +13,13 @@ PYTHON=${PYTHON:-.venv/bin/python}
 started=$(date +%s)
 "$PYTHON" -m pip install -q -e '.[package]'
 mkdir -p build
-"$PYTHON" -c "from core.notices import write_notices; write_notices('build/THIRD_PARTY_NOTICES.txt', leave_out=('torch',))"
+"$PYTHON" -c "from core.assets.notices import write_notices; write_notices('build/THIRD_PARTY_NOTICES.txt', leave_out=('torch',))"
 # The built-in model's OpenVINO export, made here once (with torch) so the bundle needs no torch.
 rm -rf build/openvino
 "$PYTHON" -c "
-from core.checkpoint import load_checkpoint
-from core.openvino_export import export_openvino
-from core.paths import default_model_path
+from core.network.checkpoint import load_checkpoint
+from core.network.openvino_export import export_openvino
+from core.assets.paths import default_model_path
 export_openvino(load_checkpoint(default_model_path()), 'build/openvino')"
 "$PYTHON" -m PyInstaller --noconfirm --clean --log-level WARN \
     --distpath build/dist --workpath build/work packaging/lesionlens.spec

@@ -11,7 +11,7 @@ from importlib.util import find_spec
 if find_spec("torch") is not None:
     import torch  # noqa: F401
 
-from app.main import main
+from core.cli.main import launch
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(launch())

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 
-from core.io import write_bytes_atomic
-from core.paths import resources_dir
-from core.synthetic import encode_jpeg, synth_fundus, write_palette_tiff
+from core.assets.paths import resources_dir
+from core.data.synthetic import encode_jpeg, synth_fundus, write_palette_tiff
+from core.imaging.io import write_bytes_atomic
 
 log = logging.getLogger("make_builtin_assets")
 

@@ -22,10 +22,10 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402,F401 - before Qt
 
-from core.display import DisplayAid  # noqa: E402
-from core.paths import default_model_path, resources_dir  # noqa: E402
-from core.prediction_cache import PredictionCache  # noqa: E402
-from core.review import ReviewEngine  # noqa: E402
+from core.assets.paths import default_model_path, resources_dir  # noqa: E402
+from core.inference.prediction_cache import PredictionCache  # noqa: E402
+from core.review.display import DisplayAid  # noqa: E402
+from core.review.engine import ReviewEngine  # noqa: E402
 
 log = logging.getLogger("make_screenshots")
 
@@ -41,7 +41,7 @@ SHOTS = {
 def _edit(controller) -> None:  # type: ignore[no-untyped-def]
     """A review in progress: EX adopted, a stroke added, a candidate deleted, disagreement shown."""
     from core.lesions import Lesion
-    from core.session import ReviewStatus
+    from core.review.session import ReviewStatus
 
     review = controller.review
     review.panel.reviewer.setText("dr-example")

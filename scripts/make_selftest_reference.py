@@ -15,10 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.io import read_image, write_json, write_png
+from core.assets.paths import resources_dir
+from core.imaging.io import read_image, write_json, write_png
+from core.inference.selftest import IMAGE_NAME, predict_reference_image, selftest_dir
 from core.lesions import LESIONS
-from core.paths import resources_dir
-from core.selftest import IMAGE_NAME, predict_reference_image, selftest_dir
 
 CROP = (900, 1200, 1924, 2736)  # y0, x0, y1, x1 in synthetic_02.jpg
 

@@ -19,13 +19,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.checkpoint import load_checkpoint  # noqa: E402
+from core.assets.paths import default_model_path  # noqa: E402
 from core.config import InferenceConfig, TilingConfig  # noqa: E402
-from core.datasets import discover  # noqa: E402
-from core.inference import Predictor  # noqa: E402
+from core.data.datasets import discover  # noqa: E402
+from core.inference.predictor import Predictor  # noqa: E402
 from core.lesions import LESIONS  # noqa: E402
-from core.metrics import PRAccumulator  # noqa: E402
-from core.paths import default_model_path  # noqa: E402
+from core.network.checkpoint import load_checkpoint  # noqa: E402
+from core.scoring.metrics import PRAccumulator  # noqa: E402
 
 CONFIGS = {
     "torch fp32": ("torch", "fp32"),

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import torch
 
-from core.checkpoint import load_checkpoint, save_checkpoint
-from core.cli_checks import format_checks
-from core.io import write_bytes_atomic
-from core.model import count_parameters
-from core.model_card import DEVELOPER_SECTION
-from core.paths import resources_dir
+from core.assets.model_card import DEVELOPER_SECTION
+from core.assets.paths import resources_dir
+from core.cli.checks import format_checks
+from core.imaging.io import write_bytes_atomic
+from core.network.checkpoint import load_checkpoint, save_checkpoint
+from core.network.model import count_parameters
 
 log = logging.getLogger("ship_model")
 

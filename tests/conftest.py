@@ -15,12 +15,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # OpenVINO exports made by the tests go to one scratch folder per run, never the user's cache.
 os.environ.setdefault("LESIONLENS_OPENVINO_DIR", tempfile.mkdtemp(prefix="lesionlens-openvino-"))
 
-from core.checkpoint import CheckpointMeta, load_checkpoint, save_checkpoint
 from core.config import ModelConfig
-from core.model import UNetPlusPlus
-from core.synthetic import SyntheticFundus, synth_fundus
+from core.data.synthetic import SyntheticFundus, synth_fundus
+from core.network.checkpoint import CheckpointMeta, load_checkpoint, save_checkpoint
+from core.network.model import UNetPlusPlus
 
-# No usage telemetry when tests import OpenVINO directly (core.openvino_network.import_openvino).
+# No usage telemetry when tests import OpenVINO directly (core.network.openvino_network.import_openvino).
 sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]
 
 IDRID_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "IDRiD"

@@ -12,9 +12,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_core_never_imports_qt() -> None:
     code = (
         "import importlib, pkgutil, sys, core\n"
-        "for m in pkgutil.iter_modules(core.__path__):\n"
-        "    if m.name != '__main__':\n"
-        "        importlib.import_module('core.' + m.name)\n"
+        "for m in pkgutil.walk_packages(core.__path__, 'core.'):\n"
+        "    if not m.name.endswith('__main__'):\n"
+        "        importlib.import_module(m.name)\n"
         "bad = [n for n in sys.modules if n.split('.')[0] in ('PySide6', 'pyqtgraph', 'PyQt5', 'PyQt6')]\n"
         "print(','.join(bad))\n"
     )

@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 PYTHON=${PYTHON:-.venv/bin/python}
 mkdir -p build
-"$PYTHON" -c "from core.notices import write_notices; write_notices('build/THIRD_PARTY_NOTICES.txt')"
+"$PYTHON" -c "from core.assets.notices import write_notices; write_notices('build/THIRD_PARTY_NOTICES.txt')"
 # The app icon: macOS wants .icns (sips/iconutil turn resources/icon.png into one).
 mkdir -p build/icon.iconset
 for size in 16 32 64 128 256; do

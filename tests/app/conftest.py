@@ -11,11 +11,11 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from app.controller import Controller
-from app.review_control import CLOSE_UNSAVED
+from app.review_saving import CLOSE_UNSAVED
 from app.settings import AppSettings
-from core.prediction_cache import PredictionCache
-from core.review import ReviewEngine
-from core.synthetic import encode_jpeg, synth_fundus, write_idrid_layout
+from core.data.synthetic import encode_jpeg, synth_fundus, write_idrid_layout
+from core.inference.prediction_cache import PredictionCache
+from core.review.engine import ReviewEngine
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from PySide6.QtWidgets import QApplication
 
 from app.controller import Controller
 from app.settings import AppSettings
+from core.inference.prediction_cache import PredictionCache
 from core.lesions import Lesion
-from core.prediction_cache import PredictionCache
-from core.review import ReviewEngine
-from core.session import ReviewStatus
+from core.review.engine import ReviewEngine
+from core.review.session import ReviewStatus
 
 
 def main() -> None:

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QMessageBox
 from app.controller import Controller
 from app.overlay_state import OverlayStyle, TruthMode
 from app.worklist import ImageState
-from core.display import DisplayAid
 from core.lesions import LESIONS, Lesion
+from core.review.display import DisplayAid
 from tests.app.conftest import wait_displayed
 
 
@@ -200,8 +200,8 @@ def test_ground_truth_modes(qtbot, controller: Controller, dataset: list[Path]) 
 
 
 def test_ground_truth_chosen_by_hand(qtbot, controller: Controller, tmp_path: Path) -> None:
-    from core.io import write_png
-    from core.synthetic import encode_jpeg, synth_fundus
+    from core.data.synthetic import encode_jpeg, synth_fundus
+    from core.imaging.io import write_png
 
     sample = synth_fundus(480, 720, seed=3)
     photo = tmp_path / "photos" / "eye.jpg"
@@ -210,7 +210,7 @@ def test_ground_truth_chosen_by_hand(qtbot, controller: Controller, tmp_path: Pa
     _open(qtbot, controller, photo)
     assert controller.analysis.truth is None and controller.pr.image_scores is None
     write_png(tmp_path / "masks" / "eye_EX.png", sample.masks[Lesion.EX].astype(np.uint8) * 255)
-    from core.ground_truth import find_ground_truth_in
+    from core.data.ground_truth import find_ground_truth_in
 
     controller.set_truth(find_ground_truth_in(tmp_path / "masks", photo))
     qtbot.waitUntil(lambda: controller.analysis.truth is not None, timeout=10000)
@@ -296,7 +296,7 @@ def test_about_renders_the_model_card_without_developer_notes(qtbot, controller:
         "# Model card: x\n\n**A review aid.**\n\n| output | EX |\n|---|---|\n| 4 | 0.8596 |\n\n"
         "## Notes for developers\n\nsession notes: retrain later\n\n## Licence and attribution\n\nCC BY 4.0\n"
     )
-    from core.model_card import card_for_readers
+    from core.assets.model_card import card_for_readers
 
     dialog: QDialog = about_dialog(controller.window, controller.engine.loaded, card_for_readers(card))
     qtbot.addWidget(dialog)

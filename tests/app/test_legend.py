@@ -5,9 +5,9 @@ from __future__ import annotations
 from app.controller import Controller
 from app.legend import legend_entries
 from app.overlay_state import OverlayStyle, TruthMode
-from core.display import FALSE_NEGATIVE_COLOUR, FALSE_POSITIVE_COLOUR, TRUE_POSITIVE_COLOUR
 from core.lesions import LESIONS, Lesion
-from core.review_state import Layer
+from core.review.display import FALSE_NEGATIVE_COLOUR, FALSE_POSITIVE_COLOUR, TRUE_POSITIVE_COLOUR
+from core.review.state import Layer
 
 
 def _layers() -> dict[Lesion, Layer]:

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QImage
 
-from app.main import SCREENSHOT_SIZE, main
-from core.synthetic import write_idrid_layout
+from app.main import SCREENSHOT_SIZE
+from core.cli.main import app_arguments, launch
+from core.data.synthetic import write_idrid_layout
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -66,7 +67,7 @@ def test_a_bad_model_file_is_reported(tmp_path: Path) -> None:
 
 
 def test_engine_commands_still_work(capsys: pytest.CaptureFixture[str], tiny_checkpoint: Path) -> None:
-    assert main(["info", str(tiny_checkpoint)]) == 0
+    assert launch(["info", str(tiny_checkpoint)]) == 0
     assert '"name": "tiny-test"' in capsys.readouterr().out
 
 
@@ -82,10 +83,27 @@ def test_default_opens_the_bundled_samples_with_the_bundled_model(tmp_path: Path
 
 
 def test_no_arguments_means_the_app_on_the_bundled_samples(monkeypatch: pytest.MonkeyPatch) -> None:
-    import app.main as launcher
+    import app.main as app_main
 
     seen = {}
-    monkeypatch.setattr(launcher, "run_gui", lambda args: seen.setdefault("args", args) and 0)
-    launcher.main([])
+    monkeypatch.setattr(app_main, "run_gui", lambda args: seen.setdefault("args", args) and 0)
+    launch([])
     args = seen["args"]
-    assert args.command == "gui" and args.paths == [] and args.model is None and args.screenshot is None
+    assert args.paths == [] and args.model is None and args.screenshot is None and not args.self_test
+
+
+@pytest.mark.parametrize(
+    ("argv", "for_app"),
+    [
+        ([], []),
+        (["gui", "a.jpg", "--model", "m.safetensors"], ["a.jpg", "--model", "m.safetensors"]),
+        (["--self-test"], ["--self-test"]),
+        (["--log-level", "DEBUG", "gui", "x"], ["--log-level", "DEBUG", "x"]),
+        (["predict", "a.jpg"], None),
+        (["--log-level", "DEBUG", "info"], None),
+    ],
+)
+def test_the_console_script_sends_app_arguments_to_the_app(
+    argv: list[str], for_app: list[str] | None
+) -> None:
+    assert app_arguments(argv) == for_app

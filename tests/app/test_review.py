@@ -11,62 +11,15 @@ from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QMessageBox
 
 from app.controller import Controller
-from core.ground_truth import find_ground_truth_in, load_ground_truth
+from core.data.ground_truth import find_ground_truth_in, load_ground_truth
 from core.lesions import Lesion
-from core.review_mask import MaskState
-from core.session import ReviewSession, ReviewStatus
-from tests.app.conftest import click, drag, wait_displayed
+from core.review.editable_mask import MaskState
+from core.review.session import ReviewStatus
+from tests.app.conftest import drag, wait_displayed
 
 
 def _mask(controller: Controller, lesion: Lesion = Lesion.EX):
     return controller.review.mask(lesion, adopt=False)
-
-
-def test_brush_eraser_undo_redo_with_the_mouse(qtbot, opened: Controller) -> None:
-    c = opened
-    c.window.action("active_EX").trigger()
-    c.window.action("tool_brush").trigger()
-    c.review.panel.brush_size.setValue(6)
-    drag(qtbot, c, [(100, 100), (100, 140), (110, 180)])
-    mask = _mask(c)
-    assert mask is not None, "painting adopted the prediction first"
-    assert mask.states[100, 120] in (MaskState.ADDED, MaskState.MODEL)
-    assert np.count_nonzero(mask.states == MaskState.ADDED) > 100
-    layer = c.view.layer(Lesion.EX, "review")
-    assert layer.isVisible() and np.shares_memory(layer.image, mask.states), (
-        "the layer shows the edited array"
-    )
-    after_brush = mask.states.copy()
-    c.window.action("tool_eraser").trigger()
-    drag(qtbot, c, [(100, 110), (100, 130)])
-    assert mask.states[100, 120] == MaskState.EMPTY
-    assert len(mask.undo_steps) == 2  # the brush stroke and the eraser stroke (adopting is the start)
-    c.window.action("undo").trigger()
-    np.testing.assert_array_equal(mask.states, after_brush)
-    c.window.action("redo").trigger()
-    assert mask.states[100, 120] == MaskState.EMPTY
-    c.window.action("brush_larger").trigger()
-    assert c.review.panel.brush_size.value() > 6
-    c.window.action("brush_smaller").trigger()
-    c.window.action("brush_smaller").trigger()
-    assert c.review.panel.brush_size.value() < 8
-    assert "px edited" in c.review.panel.edit_label.text()
-
-
-def test_lasso_and_component_tools(qtbot, opened: Controller) -> None:
-    c = opened
-    c.window.action("tool_lasso_fill").trigger()
-    drag(qtbot, c, [(200, 200), (200, 260), (260, 260), (260, 200)])
-    mask = _mask(c)
-    assert mask.states[230, 230] == MaskState.ADDED
-    c.window.action("tool_component").trigger()
-    click(c, 230, 230, shift=True)
-    assert mask.states[230, 230] == MaskState.ADDED, "keeping an added component leaves it added"
-    click(c, 230, 230)
-    assert not mask.mask()[200:261, 200:261].any(), "a click deletes the component"
-    c.window.action("tool_lasso_erase").trigger()
-    c.window.action("undo").trigger()
-    assert mask.states[230, 230] == MaskState.ADDED
 
 
 def test_statuses_comment_and_next_unreviewed(qtbot, opened: Controller, dataset: list[Path]) -> None:
@@ -124,56 +77,6 @@ def test_uncertainty_layer_and_jump(qtbot, opened: Controller) -> None:
     assert scores == sorted(scores, reverse=True)
     c.window.action("toggle_spread").trigger()
     assert not layer.isVisible()
-
-
-def test_edits_are_journaled_within_a_second(qtbot, opened: Controller, dataset: list[Path]) -> None:
-    c = opened
-    c.window.action("tool_brush").trigger()
-    drag(qtbot, c, [(300, 300), (300, 340)])
-    session_file = dataset[0].parent / ".lesionlens" / "session.json"
-    qtbot.waitUntil(lambda: session_file.is_file(), timeout=1000)
-    qtbot.waitUntil(
-        lambda: (
-            not ReviewSession.open(dataset[0].parent).dirty_masks()
-            and c.review.panel.save_label.text().startswith("saved")
-        ),
-        timeout=2000,
-    )
-    restored = ReviewSession.open(dataset[0].parent)
-    states = restored.load_mask(dataset[0].name, Lesion.EX, (480, 720)).states
-    np.testing.assert_array_equal(states, _mask(c).states)
-
-
-def test_full_disk_keeps_the_session_and_says_so(
-    qtbot, opened: Controller, dataset: list[Path], monkeypatch
-) -> None:
-    import errno
-
-    import core.session as session_module
-
-    c = opened
-    c.window.action("tool_brush").trigger()
-    drag(qtbot, c, [(300, 300), (300, 340)])
-    qtbot.waitUntil(lambda: c.review.panel.save_label.text().startswith("saved"), timeout=3000)
-    saved = (dataset[0].parent / ".lesionlens" / "session.json").read_bytes()
-
-    def full(*_args, **_kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(session_module, "write_json", full)
-    c.review.panel.comment.textEdited.emit("after the disk filled up")
-    with qtbot.waitSignal(c.error, timeout=3000) as blocker:
-        pass
-    assert "No space left" in blocker.args[0] and "kept in memory" in blocker.args[0]
-    assert c.review.panel.save_label.text().startswith("NOT SAVED")
-    assert (dataset[0].parent / ".lesionlens" / "session.json").read_bytes() == saved
-    monkeypatch.undo()
-    c.review.panel.comment.textEdited.emit("disk free again")
-    qtbot.waitUntil(
-        lambda: c.review.panel.save_label.text().startswith("saved"),
-        timeout=3000,
-    )
-    assert ReviewSession.open(dataset[0].parent).images[dataset[0].name].comment == "disk free again"
 
 
 def test_export_round_trip_and_no_silent_overwrite(

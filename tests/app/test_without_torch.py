@@ -21,9 +21,9 @@ NO_TORCH = "import sys; sys.modules['torch'] = None\n"
 
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from core.checkpoint import load_checkpoint
-    from core.openvino_export import export_openvino
-    from core.paths import default_model_path
+    from core.assets.paths import default_model_path
+    from core.network.checkpoint import load_checkpoint
+    from core.network.openvino_export import export_openvino
 
     folder = tmp_path_factory.mktemp("openvino")
     export_openvino(load_checkpoint(default_model_path()), folder)
@@ -58,13 +58,13 @@ def test_the_self_test_passes_without_torch(exports: Path, tmp_path: Path) -> No
 
 
 def test_predict_runs_and_train_explains_without_torch(exports: Path, tmp_path: Path) -> None:
-    from core.io import write_png
-    from core.synthetic import synth_fundus
+    from core.data.synthetic import synth_fundus
+    from core.imaging.io import write_png
 
     photo = tmp_path / "photo.png"
     write_png(photo, synth_fundus(256, 384, seed=4).image)
     code = (
-        "from core.cli import main\n"
+        "from core.cli.main import main\n"
         f"status = main(['predict', {str(photo)!r}, '--out', {str(tmp_path / 'out')!r}])\n"
         "print('predict', status, 'torch' in sys.modules and sys.modules['torch'] is not None)\n"
         f"print('train', main(['train', '--data', {str(tmp_path)!r}, '--out', {str(tmp_path / 'run')!r}]))\n"

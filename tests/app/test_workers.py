@@ -8,7 +8,7 @@ import pytest
 
 from app.workers import Job, JobRunner
 from core.errors import ImageReadError
-from core.inference import InferenceProgress
+from core.inference.predictor import InferenceProgress
 
 
 @pytest.fixture

@@ -18,12 +18,12 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.checkpoint import FORMAT_NAME, CheckpointMeta
 from core.config import ModelConfig
 from core.errors import LesionLensError
-from core.model_file import read_model_file
-from core.prediction_cache import PredictionCache
-from core.session import SESSION_FORMAT, ReviewSession
+from core.inference.prediction_cache import PredictionCache
+from core.network.checkpoint import FORMAT_NAME, CheckpointMeta
+from core.network.model_file import read_model_file
+from core.review.session import SESSION_FORMAT, ReviewSession
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -152,7 +152,7 @@ def test_any_bytes_as_a_model_file(data: bytes) -> None:
 
 
 def _cache_entry(meta: object, shape: tuple[int, int] = (40, 50)) -> bytes:
-    from core.io import encode_png
+    from core.imaging.io import encode_png
 
     arrays = {
         f"probs_{code}": np.frombuffer(encode_png(np.zeros(shape, np.uint8)), np.uint8)

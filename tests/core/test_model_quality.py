@@ -12,13 +12,13 @@ import functools
 import numpy as np
 import pytest
 
-from core.checkpoint import load_checkpoint
+from core.assets.paths import default_model_path
 from core.config import InferenceConfig, TilingConfig
-from core.datasets import discover
-from core.inference import Predictor
+from core.data.datasets import discover
+from core.inference.predictor import Predictor
 from core.lesions import LESIONS
-from core.metrics import PRAccumulator
-from core.paths import default_model_path
+from core.network.checkpoint import load_checkpoint
+from core.scoring.metrics import PRAccumulator
 from tests.conftest import IDRID_ROOT
 
 TOLERANCE = 0.01
@@ -77,7 +77,7 @@ def test_openvino_validation_aupr_is_torchs() -> None:
 @pytest.mark.slow
 def test_shipped_model_leaves_a_healthy_eye_clear() -> None:
     pytest.importorskip("skimage")
-    from core.robustness import flagged_share, healthy_eye_image
+    from core.learning.robustness import flagged_share, healthy_eye_image
 
     loaded = load_checkpoint(default_model_path())
     config = InferenceConfig(

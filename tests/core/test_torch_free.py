@@ -14,22 +14,22 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 TORCH_FREE = [
-    "core.display",
-    "core.lesion_stats",
-    "core.navigation",
-    "core.review_mask",
-    "core.metrics",
-    "core.inference",
-    "core.backends",
-    "core.openvino_network",
-    "core.model_file",
-    "core.review",
-    "core.review_state",
-    "core.session",
-    "core.export",
-    "core.prediction_cache",
-    "core.predict_files",
-    "core.cli",
+    "core.review.display",
+    "core.review.lesion_stats",
+    "core.review.navigation",
+    "core.review.editable_mask",
+    "core.scoring.metrics",
+    "core.inference.predictor",
+    "core.network.backends",
+    "core.network.openvino_network",
+    "core.network.model_file",
+    "core.review.engine",
+    "core.review.state",
+    "core.review.session",
+    "core.review.export",
+    "core.inference.prediction_cache",
+    "core.inference.predict_files",
+    "core.cli.main",
 ]
 
 

@@ -1,0 +1,215 @@
+"""Checks of how a model behaves beyond its validation photographs.
+
+- **Simulated other camera**: each validation photograph downscaled to 2196 px wide (its
+  field of view then about half IDRiD's diameter, like the second camera a reader tried),
+  darkened, cooler in colour and JPEG-recompressed; predicted; the maps resized back to the
+  original pixels and scored against the original masks (pooled AUPR, as :mod:`core.scoring.evaluation`).
+- **Healthy eye**: scikit-image's normal fundus (``skimage.data.retina()``): the share of
+  the field of view flagged as any lesion at the model's default thresholds (target <= 0.1 %).
+- **Field-of-view border false alarms**: in the outer 5 % of the field of view's radius,
+  the share of pixels flagged as a lesion at the default thresholds where the ground truth
+  has no lesion.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from core.data.datasets import Sample
+from core.imaging.fov import FovCrop, detect_fov
+from core.inference.predictor import Predictor
+from core.lesions import LESIONS, Lesion
+from core.scoring.evaluation import HEADS
+from core.scoring.metrics import PRAccumulator
+
+log = logging.getLogger(__name__)
+
+SIMULATED_WIDTH = 2196
+SIMULATED_GAIN = 0.6
+SIMULATED_GAMMA = 1.2
+SIMULATED_JPEG_QUALITY = 70
+#: Red and blue gains of the simulated camera (cooler than IDRiD's).
+SIMULATED_RED_BLUE = (0.9, 1.15)
+RIM_FRACTION = 0.05
+
+
+def simulate_camera(image: np.ndarray, width: int = SIMULATED_WIDTH) -> np.ndarray:
+    """Another camera's version of a photograph: smaller, darker, cooler, JPEG-compressed.
+
+    Args:
+        image: H x W x 3 uint8 RGB.
+        width: output width in pixels (height keeps the aspect ratio).
+
+    Returns:
+        h x w x 3 uint8 RGB.
+    """
+    height = round(image.shape[0] * width / image.shape[1])
+    small = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    small = SIMULATED_GAIN * small**SIMULATED_GAMMA
+    small[..., 0] *= SIMULATED_RED_BLUE[0]
+    small[..., 2] *= SIMULATED_RED_BLUE[1]
+    pixels = np.clip(small * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    ok, encoded = cv2.imencode(
+        ".jpg", np.ascontiguousarray(pixels[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, SIMULATED_JPEG_QUALITY]
+    )
+    if not ok:  # pragma: no cover - OpenCV always encodes a valid uint8 image
+        return pixels
+    decoded = cv2.imdecode(encoded, cv2.IMREAD_COLOR)
+    if decoded is None:  # pragma: no cover - OpenCV decodes what it just encoded
+        return pixels
+    return np.ascontiguousarray(decoded[..., ::-1])
+
+
+def _resize_maps(maps: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """C x h x w uint8 -> C x H x W uint8 (bilinear)."""
+    return np.stack([cv2.resize(m, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR) for m in maps])
+
+
+def rim_mask(fov: FovCrop, fraction: float = RIM_FRACTION) -> np.ndarray:
+    """H x W bool: field-of-view pixels within ``fraction`` x radius of its edge."""
+    radius = max(fov.crop_shape) / 2.0
+    inside = fov.crop(fov.mask).astype(np.uint8)
+    padded = cv2.copyMakeBorder(inside, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    distance = cv2.distanceTransform(padded, cv2.DIST_L2, 5)[1:-1, 1:-1]
+    rim = (distance > 0) & (distance <= fraction * radius)
+    return fov.uncrop(rim, fill=False)
+
+
+@dataclass
+class BorderFalseAlarms:
+    """Pooled counts in the field of view's outer rim."""
+
+    rim_pixels: int = 0
+    flagged_not_lesion: dict[str, int] = field(default_factory=lambda: {"any": 0})
+
+    def add(
+        self, probs: np.ndarray, masks: dict[Lesion, np.ndarray], fov: FovCrop, levels: dict[Lesion, int]
+    ) -> None:
+        """Count one photograph (``probs``: L x H x W uint8; ``levels``: uint8 thresholds)."""
+        rim = rim_mask(fov)
+        any_truth = np.zeros_like(rim)
+        for lesion in LESIONS:
+            any_truth |= masks[lesion]
+        clean_rim = rim & ~any_truth
+        self.rim_pixels += int(rim.sum())
+        flagged_any = np.zeros_like(rim)
+        for index, lesion in enumerate(LESIONS):
+            flagged = probs[index] >= levels[lesion]
+            flagged_any |= flagged
+            count = int((flagged & clean_rim).sum())
+            self.flagged_not_lesion[lesion.code] = self.flagged_not_lesion.get(lesion.code, 0) + count
+        self.flagged_not_lesion["any"] += int((flagged_any & clean_rim).sum())
+
+    def shares(self) -> dict[str, float]:
+        """Per lesion code and ``any``: false-alarm pixels / rim pixels."""
+        return {k: v / max(1, self.rim_pixels) for k, v in self.flagged_not_lesion.items()}
+
+
+def _levels(thresholds: dict[Lesion, float]) -> dict[Lesion, int]:
+    from core.imaging.probability_maps import probability_to_level
+
+    return {lesion: probability_to_level(t) for lesion, t in thresholds.items()}
+
+
+def _aupr_table(accumulators: dict[str, PRAccumulator]) -> dict[str, dict[str, float]]:
+    table = {}
+    for head, acc in accumulators.items():
+        row = {lesion.code: acc.aupr(lesion) for lesion in LESIONS}
+        row["mAUPR"] = float(np.nanmean(list(row.values())))
+        table[head] = row
+    return table
+
+
+def validation_checks(
+    predictor: Predictor,
+    samples: list[Sample],
+    thresholds: dict[Lesion, float],
+    head: str,
+    on_image: Callable[[int, int, Sample], None] | None = None,
+) -> dict[str, Any]:
+    """Original and simulated-camera AUPR per head, and FOV-border false alarms, in one pass.
+
+    Args:
+        predictor: the model (its ``"all"``-heads output is used).
+        samples: validation photographs with masks.
+        thresholds: per lesion, the default thresholds (border false alarms).
+        head: the head whose maps are used for the border false alarms.
+        on_image: progress callback.
+
+    Returns:
+        ``{"original": {head: {code: AUPR, "mAUPR": ...}}, "simulated_camera": {...},
+        "border_false_alarms": {code: share, "any": share}, "images": [stems]}``.
+    """
+    original = {h: PRAccumulator() for h in HEADS}
+    simulated = {h: PRAccumulator() for h in HEADS}
+    border = BorderFalseAlarms()
+    levels = _levels(thresholds)
+    for index, sample in enumerate(samples):
+        image, masks = sample.load()
+        for accumulators, photo in ((original, image), (simulated, simulate_camera(image))):
+            heads = predictor.predict_all_heads(photo)
+            maps = heads.probs
+            if photo.shape[:2] != image.shape[:2]:
+                flat = maps.reshape(-1, *maps.shape[2:])
+                maps = _resize_maps(flat, image.shape[:2]).reshape(*maps.shape[:2], *image.shape[:2])
+            mean = ((maps.astype(np.uint16).sum(axis=0) + 2) // 4).astype(np.uint8)
+            for name in HEADS:
+                accumulators[name].add(mean if name == "mean" else maps[int(name) - 1], masks)
+            if accumulators is original:
+                chosen = mean if head == "mean" else maps[int(head) - 1]
+                border.add(chosen, masks, heads.fov, levels)
+        if on_image is not None:
+            on_image(index + 1, len(samples), sample)
+    return {
+        "images": [s.stem for s in samples],
+        "original": _aupr_table(original),
+        "simulated_camera": _aupr_table(simulated),
+        "border_false_alarms": border.shares(),
+        "simulation": {
+            "width": SIMULATED_WIDTH,
+            "gain": SIMULATED_GAIN,
+            "gamma": SIMULATED_GAMMA,
+            "red_blue_gains": list(SIMULATED_RED_BLUE),
+            "jpeg_quality": SIMULATED_JPEG_QUALITY,
+        },
+    }
+
+
+def flagged_share(
+    predictor: Predictor, image: np.ndarray, thresholds: dict[Lesion, float]
+) -> dict[str, float]:
+    """Share of the field of view flagged at ``thresholds``, per lesion code and ``any``.
+
+    Args:
+        predictor: the model (its configured head).
+        image: H x W x 3 uint8 RGB photograph.
+        thresholds: per lesion, probability in 0..1.
+    """
+    fov = detect_fov(image)
+    probs = predictor.predict(image, fov)
+    inside = max(1, int(fov.mask.sum()))
+    flagged_any = np.zeros(fov.mask.shape, bool)
+    out: dict[str, float] = {}
+    for lesion in LESIONS:
+        flagged = probs.mask(lesion, thresholds[lesion]) & fov.mask
+        flagged_any |= flagged
+        out[lesion.code] = float(flagged.sum()) / inside
+    out["any"] = float(flagged_any.sum()) / inside
+    return out
+
+
+def healthy_eye_image() -> np.ndarray:
+    """scikit-image's normal fundus photograph (1411 x 1411 x 3 uint8 RGB).
+
+    Raises:
+        ImportError: scikit-image is not installed (a development dependency).
+    """
+    from skimage.data import retina
+
+    return np.ascontiguousarray(retina())

@@ -1,0 +1,5 @@
+"""Comparing probability maps with ground truth, pure: streaming precision-recall and AUPR
+as the IDRiD challenge pooled it (``metrics``), evaluation tables and reports
+(``evaluation``), two readers' agreement (``agreement``) and PNG figures (``plots``).
+Nothing here runs a model.
+"""
