@@ -85,6 +85,10 @@ def run() -> dict:
             app.processEvents()
             time.sleep(0.005)
         results["open_and_infer_s"] = time.perf_counter() - started
+        deadline = time.perf_counter() + 60  # the app caches a prediction once it is on screen
+        while not list((Path(tmp) / "cache").glob("llpred-*.npz")) and time.perf_counter() < deadline:
+            app.processEvents()
+            time.sleep(0.005)
         started = time.perf_counter()
         reopened = engine.open(IMAGE)
         results["reopen_from_cache_s"] = time.perf_counter() - started
