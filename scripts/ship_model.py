@@ -5,8 +5,9 @@ Usage (repository root)::
     python scripts/ship_model.py RUN_DIR --name NAME --evaluation EVAL_DIR/evaluation_images.json \\
         --checks CHECKS_DIR/checks.json --hardware "2-core AMD EPYC (AVX512-BF16), no GPU"
 
-The evaluation JSON is ``lesionlens evaluate``'s output on the validation split; its best-F1
-thresholds (of the best head) become the model's default thresholds.
+The evaluation JSON is ``lesionlens evaluate``'s output on the validation split; the thresholds
+it chose for the best head (best F1 within the false-alarm budget, ``core.scoring.thresholds``)
+become the model's default thresholds.
 """
 
 from __future__ import annotations
@@ -121,7 +122,8 @@ def _card(
         f"| hardware | {hardware} |",
         f"| inference head | {head} (best validation mAUPR) |",
         f"| default thresholds | {', '.join(f'{k} {v:.3f}' for k, v in meta.default_thresholds.items())} "
-        "(best F1 on the validation split) |",
+        f"({meta.metrics.get('thresholds_rule', 'best F1 on the validation split')}; "
+        "docs/training/README.md) |",
         "",
         "## Validation AUPR (whole images, every pixel pooled, original resolution)",
         "",
@@ -189,7 +191,13 @@ def main() -> None:
     candidates = {h: v for h, v in evaluation["aupr"].items() if h in ("1", "2", "3", "4", "mean")}
     head = max(candidates, key=lambda h: candidates[h]["mAUPR"])
     stats = evaluation["heads"][head]
-    thresholds = {code: float(stats[code]["best_threshold"]) for code in ("MA", "HE", "EX", "SE")}
+    chosen = evaluation.get("default_thresholds", {}).get(head)
+    if chosen is not None:  # best F1 within the false-alarm budget (core/scoring/thresholds.py)
+        thresholds = {code: float(v) for code, v in chosen["thresholds"].items()}
+        rule = chosen["rule"]
+    else:
+        thresholds = {code: float(stats[code]["best_threshold"]) for code in ("MA", "HE", "EX", "SE")}
+        rule = "best F1 on the validation split"
     if checks and (checks["head"] != head or checks["thresholds"] != thresholds):
         raise SystemExit(f"{args.checks}: made with another head or thresholds; check the shipped file again")
     meta = replace(
@@ -216,6 +224,7 @@ def main() -> None:
             "epochs": len(rows),
             "recipe": run["train"].get("preset", ""),
             "recommended_head": head,
+            "thresholds_rule": rule,
         },
         notes="Trained model; a review aid, not for diagnosis. Model card: " + f"{args.name}.md",
     )

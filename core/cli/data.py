@@ -130,7 +130,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     evaluate.add_argument(
         "--set-default-thresholds",
         action="store_true",
-        help="write the best-F1 thresholds into the model file as the app's defaults",
+        help="write the chosen thresholds (best F1 within --false-alarm-budget) into the model file "
+        "as the app's defaults",
+    )
+    evaluate.add_argument(
+        "--false-alarm-budget",
+        type=float,
+        default=None,
+        help="share of the field of view the default thresholds may flag far from any lesion, all "
+        "lesions together (default 0.001 = 0.1 %%; 1 = plain best F1)",
     )
 
 
@@ -249,6 +257,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from core.network.backends import chosen_backend
     from core.network.checkpoint import load_checkpoint
     from core.scoring.evaluation import evaluate_prediction_folder, format_table, write_report
+    from core.scoring.thresholds import DEFAULT_BUDGET
 
     if args.pred is not None:
         if args.gt is None:
@@ -277,7 +286,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
                 flip_tta=args.flip_tta,
                 backend=chosen_backend(args.backend),
             )
-            evaluation = evaluate_model(loaded, samples, config, report)
+            budget = DEFAULT_BUDGET if args.false_alarm_budget is None else args.false_alarm_budget
+            if not 0.0 < budget <= 1.0:
+                raise ConfigError(
+                    f"--false-alarm-budget {budget}: give a share of the field of view in (0, 1]"
+                )
+            evaluation = evaluate_model(loaded, samples, config, report, budget)
         title = (
             f"{loaded.meta.name} on {args.data} ({args.split}, {len(samples)} images, "
             f"protocol: {PROTOCOL_NAMES[args.protocol]})"
@@ -320,12 +334,20 @@ def _store_thresholds(loaded: LoadedModel, evaluation: Evaluation) -> None:
 
     table = evaluation.aupr_table()
     head = max((h for h in table if h in ("1", "2", "3", "4", "mean")), key=lambda h: table[h]["mAUPR"])
-    summary = evaluation.pooled[head].summary()
-    thresholds = {code: float(summary[code]["best_threshold"]) for code in ("MA", "HE", "EX", "SE")}
+    choice = evaluation.default_thresholds(head)
+    if choice is not None:
+        thresholds = choice.thresholds
+    else:  # the tile protocol has no far-from-lesion pixels: plain best F1
+        summary = evaluation.pooled[head].summary()
+        thresholds = {code: float(summary[code]["best_threshold"]) for code in ("MA", "HE", "EX", "SE")}
     meta = replace(
         loaded.meta,
         default_thresholds=thresholds,
-        metrics={**loaded.meta.metrics, "evaluation": json.loads(json.dumps(table))},
+        metrics={
+            **loaded.meta.metrics,
+            "evaluation": json.loads(json.dumps(table)),
+            "thresholds_rule": choice.rule if choice is not None else "best F1 on the evaluated photographs",
+        },
     )
     save_checkpoint(loaded.path, loaded.model, meta)
     log.info("default thresholds %s (head %s) written to %s", thresholds, head, loaded.path)

@@ -20,7 +20,9 @@ from core.learning.training_data import TileCacheConfig, build_label_map, cut_ti
 from core.lesions import LESIONS, TrainingClass
 from core.network.model_file import LoadedModel
 from core.scoring.evaluation import HEADS, Evaluation
+from core.scoring.false_alarms import FalseAlarmAccumulator, far_from_lesions
 from core.scoring.metrics import PRAccumulator
+from core.scoring.thresholds import DEFAULT_BUDGET
 
 
 def evaluate_model(
@@ -28,18 +30,25 @@ def evaluate_model(
     samples: list[Sample],
     config: InferenceConfig,
     on_image: Callable[[int, int, Sample], None] | None = None,
+    false_alarm_budget: float = DEFAULT_BUDGET,
 ) -> Evaluation:
-    """Whole-image protocol for all four heads and their mean."""
+    """Whole-image protocol for all four heads and their mean, with the far-from-lesion false
+    alarms the default thresholds are chosen under (``false_alarm_budget``)."""
     predictor = Predictor.from_loaded(loaded, config)
-    evaluation = Evaluation("images", {})
+    evaluation = Evaluation("images", {}, false_alarm_budget=false_alarm_budget)
     for index, sample in enumerate(samples):
         image, masks = sample.load()
         heads = predictor.predict_all_heads(image)
+        far = far_from_lesions(heads.fov.mask, masks)
+        fov_pixels = int(heads.fov.mask.sum())
         for head in HEADS:
             probs = heads.mean().probs if head == "mean" else heads.probs[int(head) - 1]
             acc = PRAccumulator()
             acc.add(probs, masks)
             evaluation.add_image(sample.stem, head, acc)
+            alarms = FalseAlarmAccumulator()
+            alarms.add(probs, far, fov_pixels)
+            evaluation.add_alarms(head, alarms)
         if on_image:
             on_image(index + 1, len(samples), sample)
     return evaluation

@@ -26,7 +26,9 @@ from core.data.datasets import Sample
 from core.errors import DatasetError
 from core.imaging.io import image_size, read_image, write_json
 from core.lesions import LESIONS
+from core.scoring.false_alarms import FalseAlarmAccumulator
 from core.scoring.metrics import PRAccumulator
+from core.scoring.thresholds import DEFAULT_BUDGET, ThresholdChoice, choose_thresholds
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,19 @@ class Evaluation:
     pooled: dict[str, PRAccumulator]
     per_image_aupr: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     images: list[str] = field(default_factory=list)
+    #: per head, false alarms far from any lesion (whole-image protocol with ground truth)
+    alarms: dict[str, FalseAlarmAccumulator] = field(default_factory=dict)
+    false_alarm_budget: float = DEFAULT_BUDGET
+
+    def add_alarms(self, head: str, alarms: FalseAlarmAccumulator) -> None:
+        """Add one photograph's far-from-lesion histograms of ``head``."""
+        self.alarms.setdefault(head, FalseAlarmAccumulator()).merge(alarms)
+
+    def default_thresholds(self, head: str) -> ThresholdChoice | None:
+        """The thresholds :func:`core.scoring.thresholds.choose_thresholds` picks for ``head``."""
+        if head not in self.alarms or head not in self.pooled:
+            return None
+        return choose_thresholds(self.pooled[head], self.alarms[head], self.false_alarm_budget)
 
     def add_image(self, stem: str, head: str, accumulator: PRAccumulator) -> None:
         self.pooled.setdefault(head, PRAccumulator()).merge(accumulator)
@@ -82,6 +97,8 @@ class Evaluation:
                 stats[lesion.code]["per_image_aupr_mean"] = _nanmean(values) if values else float("nan")
                 stats[lesion.code]["per_image_count"] = len(values)
             out["heads"][head] = stats
+        choices = {head: self.default_thresholds(head) for head in self.pooled}
+        out["default_thresholds"] = {head: c.to_dict() for head, c in choices.items() if c is not None}
         return out
 
 

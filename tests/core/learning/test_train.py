@@ -100,7 +100,30 @@ def test_train_then_evaluate_end_to_end(synthetic_data: Path, tmp_path: Path) ->
 
     val_out = tmp_path / "eval_val"
     assert _evaluate(run, synthetic_data, "--val-of", str(run), "--out", str(val_out), "--tile", "64") == 0
-    assert json.loads((val_out / "evaluation_images.json").read_text())["images"] == config["val_images"]
+    val_report = json.loads((val_out / "evaluation_images.json").read_text())
+    assert val_report["images"] == config["val_images"]
+    for choice in val_report["default_thresholds"].values():  # best F1 within the false-alarm budget
+        assert choice["false_alarms_total"] <= choice["budget"] == 0.001
+        assert set(choice["thresholds"]) == {"MA", "HE", "EX", "SE"}
+    assert (
+        _evaluate(
+            run,
+            synthetic_data,
+            "--val-of",
+            str(run),
+            "--out",
+            str(val_out),
+            "--tile",
+            "64",
+            "--set-default-thresholds",
+            "--false-alarm-budget",
+            "0.0005",
+        )
+        == 0
+    )
+    stored = load_checkpoint(run / "best.safetensors").meta
+    assert "0.05%" in stored.metrics["thresholds_rule"]
+    assert _evaluate(run, synthetic_data, "--val-of", str(run), "--false-alarm-budget", "2") == 2
 
     tiles_out = tmp_path / "eval_tiles"
     assert (
