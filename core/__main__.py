@@ -1,7 +1,7 @@
-"""``python -m core`` runs the command line."""
+"""``python -m core`` is the ``lesionlens`` console script (also what ``torchrun -m core train`` runs)."""
 
 import sys
 
-from core.cli.main import main
+from core.cli.main import launch
 
-sys.exit(main())
+sys.exit(launch())

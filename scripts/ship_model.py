@@ -85,6 +85,33 @@ def _comparison(before: dict, after: dict) -> list[str]:
     return [*lines, ""]
 
 
+def _threshold_rows(evaluation: dict, head: str) -> list[str]:
+    """What the default thresholds trade: validation F1 against flags far from any lesion."""
+    chosen = evaluation.get("default_thresholds", {}).get(head)
+    if chosen is None:
+        return []
+    stats = evaluation["heads"][head]
+    lines = [
+        "",
+        "## Default thresholds",
+        "",
+        f"Chosen for few false alarms on healthy retina: {chosen['rule']}. They flag less than best "
+        "F1 would, so some faint or small lesions are not marked at the defaults; lower a lesion's "
+        "slider to see more (with ground truth, the precision-recall panel shows what each threshold finds).",
+        "",
+        "| lesion | default threshold | validation F1 (pixels) | flagged far from lesions | "
+        "best-F1 threshold | its F1 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for code in ("MA", "HE", "EX", "SE"):
+        lines.append(
+            f"| {code} | {chosen['thresholds'][code]:.3f} | {chosen['f1'][code]:.3f} | "
+            f"{chosen['false_alarms'][code]:.3%} | {stats[code]['best_threshold']:.3f} | "
+            f"{stats[code]['best_f1']:.3f} |"
+        )
+    return lines
+
+
 def _card(
     name: str,
     loaded,  # type: ignore[no-untyped-def]
@@ -135,6 +162,7 @@ def _card(
         lines.append(
             f"| {h} | " + " | ".join(f"{row[c]:.4f}" for c in ("EX", "HE", "MA", "SE", "mAUPR")) + " |"
         )
+    lines += _threshold_rows(evaluation, head)
     lines += [
         "",
         "## Beyond the validation photographs",

@@ -1,5 +1,7 @@
 """Comparing probability maps with ground truth, pure: streaming precision-recall and AUPR
 as the IDRiD challenge pooled it (``metrics``), evaluation tables and reports
-(``evaluation``), two readers' agreement (``agreement``) and PNG figures (``plots``).
+(``evaluation``), false alarms far from any lesion and the default thresholds they allow
+(``false_alarms``, ``thresholds``), two readers' agreement (``agreement``) and PNG figures
+(``plots``).
 Nothing here runs a model.
 """

@@ -23,6 +23,7 @@ from core.scoring.metrics import PRAccumulator
 #: Far-from-lesion false alarms allowed at the default thresholds, all lesions together
 #: (the issue's target for a healthy eye: at most 0.1 % of the field of view flagged).
 DEFAULT_BUDGET = 0.001
+MAX_LEVEL = 254
 _PRICES = np.concatenate([[0.0], np.geomspace(1.0, 1e7, 400)])
 
 
@@ -70,8 +71,9 @@ def choose_thresholds(
         alarms: their far-from-lesion histograms (same head).
         budget: allowed share of the field of view, all lesions together; 1.0 = plain best F1.
     """
-    f1 = np.stack([_f1_by_level(accuracy, i) for i in range(len(LESIONS))])[:, 1:]  # levels 1..255
-    shares = np.stack([alarms.shares(lesion) for lesion in LESIONS])[:, 1:]
+    # levels 1..254: the app's threshold slider ends at 254 (255 would flag only certainty)
+    f1 = np.stack([_f1_by_level(accuracy, i) for i in range(len(LESIONS))])[:, 1 : MAX_LEVEL + 1]
+    shares = np.stack([alarms.shares(lesion) for lesion in LESIONS])[:, 1 : MAX_LEVEL + 1]
     rows = np.arange(len(LESIONS))
     last = shares.shape[1] - 1
     # fallback when not even the highest levels fit: flag as little as possible
