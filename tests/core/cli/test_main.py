@@ -134,14 +134,20 @@ def test_info_describes_the_builtin_model(capsys: pytest.CaptureFixture[str]) ->
 
 
 @pytest.mark.slow
-def test_engine_command_line_without_a_command_points_to_the_app(tmp_path: Path) -> None:
-    """``python -m core`` alone prints its help (the app is ``lesionlens`` / ``python -m app``)."""
+def test_python_m_core_is_the_console_script(tmp_path: Path) -> None:
+    """``python -m core`` = ``lesionlens``: its help lists the engine commands and the app."""
     proc = subprocess.run(
-        [sys.executable, "-m", "core"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "core", "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=120
     )
     assert proc.returncode == 0
     assert "predict" in proc.stdout and "gui" in proc.stdout
-    assert "lesionlens gui" in proc.stderr
+
+
+def test_the_engine_parser_alone_points_to_the_app(capsys: pytest.CaptureFixture[str]) -> None:
+    """``main`` (the engine's commands only) without a command prints its help and names the app."""
+    assert main([]) == 0
+    out = capsys.readouterr()
+    assert "predict" in out.out and "lesionlens gui" in out.err
 
 
 def test_predict_is_sharded_across_torchrun_ranks(
