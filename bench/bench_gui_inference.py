@@ -80,7 +80,7 @@ class CommandLine:
         self.loaded = load_checkpoint(default_model_path())
         meta = self.loaded.meta
         config = InferenceConfig(
-            tiling=TilingConfig(tile_size=meta.inference_tile_size, overlap=meta.inference_overlap),
+            tiling=TilingConfig(meta.inference_tile_size, meta.inference_overlap, "smooth"),
             head=meta.default_head,
         )
         self.predictor = Predictor.from_loaded(self.loaded, config)

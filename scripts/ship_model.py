@@ -5,9 +5,9 @@ Usage (repository root)::
     python scripts/ship_model.py RUN_DIR --name NAME --evaluation EVAL_DIR/evaluation_images.json \\
         --checks CHECKS_DIR/checks.json --hardware "2-core AMD EPYC (AVX512-BF16), no GPU"
 
-The evaluation JSON is ``lesionlens evaluate``'s output on the validation split; the thresholds
-it chose for the best head (best F1 within the false-alarm budget, ``core.scoring.thresholds``)
-become the model's default thresholds.
+The evaluation JSON is ``lesionlens evaluate``'s output on the validation split; its best-F1
+thresholds of the best head become the model's default thresholds (``--thresholds budget``: the
+best F1 within the evaluation's false-alarm budget, ``core.scoring.thresholds``).
 """
 
 from __future__ import annotations
@@ -162,7 +162,8 @@ def _card(
         lines.append(
             f"| {h} | " + " | ".join(f"{row[c]:.4f}" for c in ("EX", "HE", "MA", "SE", "mAUPR")) + " |"
         )
-    lines += _threshold_rows(evaluation, head)
+    if "far from any lesion" in meta.metrics.get("thresholds_rule", ""):  # --thresholds budget
+        lines += _threshold_rows(evaluation, head)
     lines += [
         "",
         "## Beyond the validation photographs",
@@ -207,6 +208,13 @@ def main() -> None:
         help="checks.json of 'lesionlens check' on the shipped file (ship, check, ship again)",
     )
     parser.add_argument("--hardware", required=True)
+    parser.add_argument(
+        "--thresholds",
+        choices=["best-f1", "budget"],
+        default="best-f1",
+        help="default thresholds: best F1 on validation (default), or the best F1 within the evaluation's "
+        "false-alarm budget (docs/training/README.md: measured, not shipped)",
+    )
     parser.add_argument("--before-checks", type=Path, default=None, help="checks.json of the previous model")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
@@ -219,7 +227,7 @@ def main() -> None:
     candidates = {h: v for h, v in evaluation["aupr"].items() if h in ("1", "2", "3", "4", "mean")}
     head = max(candidates, key=lambda h: candidates[h]["mAUPR"])
     stats = evaluation["heads"][head]
-    chosen = evaluation.get("default_thresholds", {}).get(head)
+    chosen = evaluation.get("default_thresholds", {}).get(head) if args.thresholds == "budget" else None
     if chosen is not None:  # best F1 within the false-alarm budget (core/scoring/thresholds.py)
         thresholds = {code: float(v) for code, v in chosen["thresholds"].items()}
         rule = chosen["rule"]

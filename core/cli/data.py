@@ -130,15 +130,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     evaluate.add_argument(
         "--set-default-thresholds",
         action="store_true",
-        help="write the chosen thresholds (best F1 within --false-alarm-budget) into the model file "
-        "as the app's defaults",
+        help="write the best-F1 thresholds (with --false-alarm-budget: the best F1 within it) into the "
+        "model file as the app's defaults",
     )
     evaluate.add_argument(
         "--false-alarm-budget",
         type=float,
         default=None,
-        help="share of the field of view the default thresholds may flag far from any lesion, all "
-        "lesions together (default 0.001 = 0.1 %%; 1 = plain best F1)",
+        help="share of the field of view the proposed thresholds may flag far from any lesion, all "
+        "lesions together (reported per head; default 0.001 = 0.1 %%)",
     )
 
 
@@ -297,7 +297,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
             f"protocol: {PROTOCOL_NAMES[args.protocol]})"
         )
         if args.set_default_thresholds:
-            _store_thresholds(loaded, evaluation)
+            _store_thresholds(loaded, evaluation, use_budget=args.false_alarm_budget is not None)
     paths = write_report(evaluation, args.out, title)
     print(format_table(evaluation, title))
     print(f"reports: {', '.join(str(p) for p in paths.values())}")
@@ -327,17 +327,19 @@ def _split(index: DatasetIndex, split: str) -> list[Sample]:
     return samples
 
 
-def _store_thresholds(loaded: LoadedModel, evaluation: Evaluation) -> None:
+def _store_thresholds(loaded: LoadedModel, evaluation: Evaluation, use_budget: bool) -> None:
+    """Write the best head's thresholds into the model file: best F1, or (``use_budget``) the
+    best F1 within the false-alarm budget."""
     from dataclasses import replace
 
     from core.network.checkpoint import save_checkpoint
 
     table = evaluation.aupr_table()
     head = max((h for h in table if h in ("1", "2", "3", "4", "mean")), key=lambda h: table[h]["mAUPR"])
-    choice = evaluation.default_thresholds(head)
+    choice = evaluation.default_thresholds(head) if use_budget else None
     if choice is not None:
         thresholds = choice.thresholds
-    else:  # the tile protocol has no far-from-lesion pixels: plain best F1
+    else:  # best F1 (also the tile protocol, which has no far-from-lesion pixels)
         summary = evaluation.pooled[head].summary()
         thresholds = {code: float(summary[code]["best_threshold"]) for code in ("MA", "HE", "EX", "SE")}
     meta = replace(

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import core
 from core.assets.paths import default_model_path
-from core.config import BACKENDS, InferenceConfig, TilingConfig, head_choice
+from core.config import BACKENDS, InferenceConfig, head_choice
 from core.errors import LesionLensError
 from core.inference.predict_files import DISCLAIMER, FileResult, expand_inputs, predict_files
-from core.inference.predictor import InferenceProgress, Predictor
+from core.inference.predictor import InferenceProgress, Predictor, model_tiling
 from core.lesions import Lesion
 from core.network.backends import chosen_backend, load_for_inference
 from core.network.model_file import read_model_file
@@ -166,11 +166,7 @@ def run_predict(args: argparse.Namespace) -> int:
     backend = chosen_backend(args.backend)
     loaded = load_for_inference(args.model or default_model_path(), args.device, backend)
     meta = loaded.meta
-    tiling = TilingConfig(
-        tile_size=args.tile or meta.inference_tile_size,
-        overlap=meta.inference_overlap if args.overlap is None else args.overlap,
-        blending=args.blending,
-    )
+    tiling = model_tiling(meta, args.tile, args.overlap, args.blending)
     config = InferenceConfig(
         tiling=tiling,
         batch_size=args.batch,

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from core.config import InferenceConfig
+from core.config import Blending, InferenceConfig, TilingConfig
 from core.errors import LesionLensError
 from core.imaging.fov import FovCrop, detect_fov
 from core.imaging.preprocess import PreparedImage, prepare, restore
@@ -39,6 +39,19 @@ class InferenceProgress:
     def fraction(self) -> float:
         """done / total in 0..1."""
         return self.done / self.total if self.total else 1.0
+
+
+def model_tiling(
+    meta: CheckpointMeta, tile: int | None = None, overlap: int | None = None, blending: Blending = "smooth"
+) -> TilingConfig:
+    """The tiling every front end uses for ``meta``'s model unless told otherwise: its inference
+    tile size and overlap, smooth blending. The app, ``predict``, ``evaluate``, ``check`` and the
+    self-test share it, so a photograph gets the same maps whichever of them produced them."""
+    return TilingConfig(
+        tile_size=tile or meta.inference_tile_size,
+        overlap=meta.inference_overlap if overlap is None else overlap,
+        blending=blending,
+    )
 
 
 class Predictor:

@@ -39,7 +39,7 @@ def selftest_config(
 ) -> InferenceConfig:
     """CPU, the model's tiling and head; the reference's backend and precision unless given."""
     return InferenceConfig(
-        tiling=TilingConfig(tile_size=meta_tile, overlap=meta_overlap),
+        tiling=TilingConfig(tile_size=meta_tile, overlap=meta_overlap, blending="smooth"),  # as the app
         device="cpu",
         precision=precision,  # type: ignore[arg-type]
         head=head_choice(head),

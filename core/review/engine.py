@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from core.config import InferenceConfig, TilingConfig, head_choice
+from core.config import InferenceConfig, head_choice
 from core.data.ground_truth import GroundTruthSource, find_ground_truth, load_ground_truth
 from core.imaging.io import read_image
 from core.imaging.probability_maps import LesionProbabilities
 from core.inference.prediction_cache import PredictionCache, cache_key, file_digest
-from core.inference.predictor import InferenceProgress, Predictor
+from core.inference.predictor import InferenceProgress, Predictor, model_tiling
 from core.lesions import LESIONS, Lesion
 from core.network.backends import chosen_backend, load_for_inference, resolve_backend
 from core.network.model_file import LoadedModel
@@ -111,7 +111,7 @@ class ReviewEngine:
         self.loaded: LoadedModel = load_for_inference(model_path, device, chosen_backend(backend))
         meta = self.loaded.meta
         config = InferenceConfig(
-            tiling=TilingConfig(tile_size=meta.inference_tile_size, overlap=meta.inference_overlap),
+            tiling=model_tiling(meta),
             device=device,
             head=head_choice(meta.default_head),
             backend=chosen_backend(backend),

@@ -11,7 +11,7 @@ from core.data.ground_truth import find_ground_truth
 from core.data.synthetic import write_idrid_layout
 from core.errors import ImageReadError
 from core.inference.prediction_cache import PredictionCache
-from core.inference.predictor import InferenceProgress
+from core.inference.predictor import InferenceProgress, model_tiling, run_to_end
 from core.lesions import LESIONS, Lesion
 from core.review.engine import ReviewEngine, combine, open_without_model, score, with_truth
 from core.scoring.metrics import PRAccumulator
@@ -75,6 +75,25 @@ def test_truth_can_be_removed_and_given(engine: ReviewEngine, idrid_image: Path)
     assert without.truth is None and without.scores is None
     back = with_truth(without, find_ground_truth(idrid_image))
     np.testing.assert_array_equal(back.scores.positives, score(analysed.prediction, analysed.truth).positives)
+
+
+def test_the_app_shows_the_maps_predict_writes(
+    engine: ReviewEngine, idrid_image: Path, tmp_path: Path
+) -> None:
+    """The review window and ``lesionlens predict`` gave different maps for one photograph (the
+    app blended tiles uniformly, predict smoothly): both now use ``model_tiling``."""
+    from core.cli.main import main
+    from core.imaging.io import read_image
+
+    assert engine.config.tiling == model_tiling(engine.loaded.meta)
+    assert engine.config.tiling.blending == "smooth"
+    shown = run_to_end(engine.iter_predict(engine.open(idrid_image), store=False)).prediction
+    out = tmp_path / "predicted"
+    model = ["--model", str(engine.loaded.path), "--device", "cpu", "--backend", engine.config.backend]
+    assert main(["--log-level", "WARNING", "predict", str(idrid_image), "--out", str(out), *model]) == 0
+    for lesion in LESIONS:
+        written = read_image(out / f"{idrid_image.stem}_{lesion.code}.png", min_side=1)[..., 0]
+        np.testing.assert_array_equal(shown[lesion], written)
 
 
 def test_default_thresholds_come_from_the_model(engine: ReviewEngine) -> None:
