@@ -197,7 +197,9 @@ def _report(results: list[FileResult], out_dir: Path, allow_empty: bool = False)
     failed = [r for r in results if r.error]
     for result in results:
         if result.error:
-            print(f"FAILED {result.path}: {result.error}", file=sys.stderr)
+            # most errors name the file already: "FAILED x.jpg: x.jpg: not a readable image" read twice
+            reason = result.error.removeprefix(f"{result.path}: ")
+            print(f"FAILED {result.path}: {reason}", file=sys.stderr)
         else:
             print(f"ok     {result.path} -> {result.sidecar} ({result.seconds:.1f} s)")
     print(f"{len(results) - len(failed)} of {len(results)} images written to {out_dir}", file=sys.stderr)

@@ -89,6 +89,9 @@ def test_failed_files_are_reported_and_the_rest_processed(
     assert status == 1
     err = capsys.readouterr().err
     assert "FAILED" in err and "broken.jpg: not a readable image" in err
+    failed = [line for line in err.splitlines() if line.startswith("FAILED")]
+    paths = [line.removeprefix("FAILED ").split(": ")[0] for line in failed]
+    assert all(line.count(path) == 1 for line, path in zip(failed, paths, strict=True)), failed  # once
     assert "black.png: no field of view" in err
     assert "missing.jpg: no such file or folder" in err
     assert (out / "eye_0.json").exists() and (out / "eye_1.json").exists()
