@@ -87,7 +87,7 @@ def _comparison(before: dict, after: dict) -> list[str]:
 
 def _threshold_rows(evaluation: dict, head: str) -> list[str]:
     """What the default thresholds trade: validation F1 against flags far from any lesion."""
-    chosen = evaluation.get("default_thresholds", {}).get(head)
+    chosen = evaluation.get("budget_thresholds", {}).get(head)
     if chosen is None:
         return []
     stats = evaluation["heads"][head]
@@ -227,7 +227,7 @@ def main() -> None:
     candidates = {h: v for h, v in evaluation["aupr"].items() if h in ("1", "2", "3", "4", "mean")}
     head = max(candidates, key=lambda h: candidates[h]["mAUPR"])
     stats = evaluation["heads"][head]
-    chosen = evaluation.get("default_thresholds", {}).get(head) if args.thresholds == "budget" else None
+    chosen = evaluation.get("budget_thresholds", {}).get(head) if args.thresholds == "budget" else None
     if chosen is not None:  # best F1 within the false-alarm budget (core/scoring/thresholds.py)
         thresholds = {code: float(v) for code, v in chosen["thresholds"].items()}
         rule = chosen["rule"]

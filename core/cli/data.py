@@ -336,7 +336,7 @@ def _store_thresholds(loaded: LoadedModel, evaluation: Evaluation, use_budget: b
 
     table = evaluation.aupr_table()
     head = max((h for h in table if h in ("1", "2", "3", "4", "mean")), key=lambda h: table[h]["mAUPR"])
-    choice = evaluation.default_thresholds(head) if use_budget else None
+    choice = evaluation.budget_thresholds(head) if use_budget else None
     if choice is not None:
         thresholds = choice.thresholds
     else:  # best F1 (also the tile protocol, which has no far-from-lesion pixels)

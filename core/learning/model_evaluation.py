@@ -33,7 +33,7 @@ def evaluate_model(
     false_alarm_budget: float = DEFAULT_BUDGET,
 ) -> Evaluation:
     """Whole-image protocol for all four heads and their mean, with the far-from-lesion false
-    alarms the default thresholds are chosen under (``false_alarm_budget``)."""
+    alarms that the low-false-alarm operating point is held to (``false_alarm_budget``)."""
     predictor = Predictor.from_loaded(loaded, config)
     evaluation = Evaluation("images", {}, false_alarm_budget=false_alarm_budget)
     for index, sample in enumerate(samples):

@@ -53,8 +53,9 @@ class Evaluation:
         """Add one photograph's far-from-lesion histograms of ``head``."""
         self.alarms.setdefault(head, FalseAlarmAccumulator()).merge(alarms)
 
-    def default_thresholds(self, head: str) -> ThresholdChoice | None:
-        """The thresholds :func:`core.scoring.thresholds.choose_thresholds` picks for ``head``."""
+    def budget_thresholds(self, head: str) -> ThresholdChoice | None:
+        """The low-false-alarm thresholds :func:`core.scoring.thresholds.choose_thresholds` picks
+        for ``head`` (an operating point to report; the shipped defaults are best F1)."""
         if head not in self.alarms or head not in self.pooled:
             return None
         return choose_thresholds(self.pooled[head], self.alarms[head], self.false_alarm_budget)
@@ -97,8 +98,8 @@ class Evaluation:
                 stats[lesion.code]["per_image_aupr_mean"] = _nanmean(values) if values else float("nan")
                 stats[lesion.code]["per_image_count"] = len(values)
             out["heads"][head] = stats
-        choices = {head: self.default_thresholds(head) for head in self.pooled}
-        out["default_thresholds"] = {head: c.to_dict() for head, c in choices.items() if c is not None}
+        choices = {head: self.budget_thresholds(head) for head in self.pooled}
+        out["budget_thresholds"] = {head: c.to_dict() for head, c in choices.items() if c is not None}
         return out
 
 

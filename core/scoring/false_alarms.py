@@ -2,8 +2,8 @@
 
 In a validation photograph, the field-of-view pixels farther than a margin from every
 ground-truth lesion (of any kind) stand in for healthy retina. The share of the field of
-view flagged there at a threshold is the false-alarm share the default thresholds are held
-to (:mod:`core.scoring.thresholds`).
+view flagged there at a threshold is the false-alarm share the low-false-alarm operating point
+is held to (:mod:`core.scoring.thresholds`).
 """
 
 from __future__ import annotations

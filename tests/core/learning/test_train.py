@@ -102,7 +102,7 @@ def test_train_then_evaluate_end_to_end(synthetic_data: Path, tmp_path: Path) ->
     assert _evaluate(run, synthetic_data, "--val-of", str(run), "--out", str(val_out), "--tile", "64") == 0
     val_report = json.loads((val_out / "evaluation_images.json").read_text())
     assert val_report["images"] == config["val_images"]
-    for choice in val_report["default_thresholds"].values():  # best F1 within the false-alarm budget
+    for choice in val_report["budget_thresholds"].values():  # best F1 within the false-alarm budget
         assert choice["false_alarms_total"] <= choice["budget"] == 0.001
         assert set(choice["thresholds"]) == {"MA", "HE", "EX", "SE"}
     assert (
