@@ -129,6 +129,9 @@ class PRPanel(QWidget):
             ]
         else:
             self.image_points[lesion].setData([], [])
+            point = edited or (image.operating_point(lesion, threshold) if image is not None else None)
+            if point is not None and point.false_positives > 0:  # marks where the truth has none: all false
+                cells[2], cells[4] = _text(point.precision), _text(point.f1)
         if worklist is not None and worklist.has_positives(lesion):
             point = worklist.operating_point(lesion, threshold)
             self.list_points[lesion].setData([point.recall], [point.precision])

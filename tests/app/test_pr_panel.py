@@ -1,0 +1,33 @@
+"""The precision-recall table scores marks on a photograph whose ground truth lacks the lesion."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.pr_panel import PRPanel
+from core.lesions import LESIONS, Lesion
+from core.scoring.metrics import PRAccumulator
+
+
+def _cells(panel: PRPanel, lesion: Lesion) -> list[str]:
+    row = LESIONS.index(lesion)
+    return [panel.table.item(row, column).text() for column in range(5)]
+
+
+def test_marks_without_any_lesion_in_the_truth_are_false_alarms(qtbot) -> None:
+    panel = PRPanel(dict.fromkeys(LESIONS, (255, 255, 255)))
+    qtbot.addWidget(panel)
+    probs = np.zeros((len(LESIONS), 20, 20), np.uint8)
+    probs[LESIONS.index(Lesion.SE), :5, :5] = 230  # 25 soft-exudate pixels marked...
+    probs[LESIONS.index(Lesion.EX), :5, :5] = 230
+    truth = {lesion: np.zeros((20, 20), bool) for lesion in LESIONS}
+    truth[Lesion.EX][:5, :5] = True  # ...the truth has exudate there, no soft exudate anywhere
+    scores = PRAccumulator()
+    scores.add(probs, truth)
+    panel.set_scores(scores, None, 0)
+    panel.show_row(Lesion.SE, 0.5)
+    assert _cells(panel, Lesion.SE) == ["0.50", "-", "0.000", "-", "0.000"]
+    panel.show_row(Lesion.SE, 0.95)  # above the marks: nothing to score
+    assert _cells(panel, Lesion.SE) == ["0.95", "-", "-", "-", "-"]
+    panel.show_row(Lesion.EX, 0.5)
+    assert _cells(panel, Lesion.EX)[2:5] == ["1.000", "1.000", "1.000"]
