@@ -156,9 +156,14 @@ class SessionLock:
         return True
 
     def release(self) -> None:
-        """Remove the lock file if it is still ours."""
+        """Remove the lock file if it is still ours, and the session folder if nothing else is in
+        it (looking at a folder without reviewing leaves nothing behind)."""
         if self.still_mine():
             self.path.unlink(missing_ok=True)
+            try:
+                self.path.parent.rmdir()  # only succeeds when empty
+            except OSError:
+                pass
 
     def current_holder(self) -> LockHolder | None:
         """Who holds the lock now (after a take-over, the other process)."""

@@ -81,3 +81,18 @@ def test_release_removes_only_our_own_lock(tmp_path: Path) -> None:
     first.lock = SessionLock(first.location, "dr-a")  # a stale object of an earlier claim
     first.release()
     assert read_holder(lock_file).token == second.lock.mine.token
+
+
+def test_looking_at_a_folder_without_reviewing_leaves_nothing_behind(tmp_path: Path) -> None:
+    """A ``--screenshot`` run (or opening and closing a folder) left an empty ``.lesionlens/``."""
+    looked = (
+        ReviewSession.open(tmp_path / "looked", lock=True) if (tmp_path / "looked").mkdir() is None else None
+    )
+    assert looked is not None and looked.location.is_dir()
+    looked.release()
+    assert not looked.location.exists()
+    worked = ReviewSession.open(tmp_path, lock=True)
+    _edit(worked, "a.jpg", "checked")
+    worked.save()
+    worked.release()
+    assert (worked.location / "session.json").is_file()  # a folder with work keeps it
