@@ -70,7 +70,7 @@ class AppSettings:
         return Path(value) if value and Path(value).is_dir() else Path.home()
 
     def set_last_folder(self, folder: Path) -> None:
-        self.store.setValue("files/last_folder", str(folder))
+        self.store.setValue("files/last_folder", str(folder.absolute()))  # a relative one moves with the cwd
 
     # overlays -----------------------------------------------------------------------
     def colour(self, lesion: Lesion) -> Rgb:
