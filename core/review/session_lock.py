@@ -10,6 +10,7 @@ A writer checks before every save that the lock is still its own.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -160,10 +161,8 @@ class SessionLock:
         it (looking at a folder without reviewing leaves nothing behind)."""
         if self.still_mine():
             self.path.unlink(missing_ok=True)
-            try:
-                self.path.parent.rmdir()  # only succeeds when empty
-            except OSError:
-                pass
+            with contextlib.suppress(OSError):  # only succeeds when empty
+                self.path.parent.rmdir()
 
     def current_holder(self) -> LockHolder | None:
         """Who holds the lock now (after a take-over, the other process)."""
