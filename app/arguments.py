@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 import core
-from core.config import BACKENDS
+from core.config import BACKEND_HELP, BACKENDS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--backend",
         default=None,
         choices=list(BACKENDS),
-        help="auto: torch on GPUs, OpenVINO on CPUs (default: $LESIONLENS_BACKEND or auto)",
+        help=BACKEND_HELP,
     )
     p.add_argument(
         "--ground-truth", type=Path, default=None, help="folder with the images' masks, if not beside them"

@@ -15,6 +15,8 @@ Precision = Literal["auto", "fp32", "bf16", "fp16"]
 HeadChoice = Literal["mean", "1", "2", "3", "4"]
 Backend = Literal["auto", "torch", "openvino"]
 BACKENDS: tuple[str, ...] = ("auto", "torch", "openvino")
+#: The ``--backend`` option's help, the same for the app and the command line.
+BACKEND_HELP = "auto: torch on GPUs, OpenVINO on CPUs (default: $LESIONLENS_BACKEND or auto)"
 
 
 def head_choice(value: str) -> HeadChoice:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import core
 from core.assets.paths import default_model_path
-from core.config import BACKENDS, InferenceConfig, head_choice
+from core.config import BACKEND_HELP, BACKENDS, InferenceConfig, head_choice
 from core.errors import LesionLensError
 from core.inference.predict_files import DISCLAIMER, FileResult, expand_inputs, predict_files
 from core.inference.predictor import InferenceProgress, Predictor, model_tiling
@@ -67,7 +67,7 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
         "--backend",
         default=None,
         choices=list(BACKENDS),
-        help="auto: torch on GPUs, OpenVINO on CPUs (default: $LESIONLENS_BACKEND or auto)",
+        help=BACKEND_HELP,
     )
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"])
     p.add_argument(
