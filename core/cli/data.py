@@ -70,6 +70,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     train.add_argument("--loss", default=None, choices=["ce", "ce+dice"])
     train.add_argument(
+        "--camera-share",
+        type=float,
+        default=None,
+        help="share of each photograph's tiles cut from a copy as a random other camera took it "
+        "(smaller, darker, other gamma and colour, JPEG; before the preprocessing)",
+    )
+    train.add_argument(
         "--camera-augment",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -231,6 +238,7 @@ def train_config_from_args(args: argparse.Namespace) -> TrainConfig:
             "keep_empty_fraction": args.keep_empty,
             "edge_negatives": args.edge_negatives,
             "bright_negatives": args.bright_negatives,
+            "camera_share": args.camera_share,
             "seed": args.seed,
             "preprocess": _preprocess_override(args, base.tiles.preprocess),
         },

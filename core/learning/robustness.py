@@ -24,6 +24,7 @@ import numpy as np
 from core.data.datasets import Sample
 from core.imaging.fov import FovCrop, detect_fov
 from core.inference.predictor import Predictor
+from core.learning.camera_variation import jpeg_roundtrip
 from core.lesions import LESIONS, Lesion
 from core.scoring.evaluation import HEADS
 from core.scoring.metrics import PRAccumulator
@@ -55,15 +56,7 @@ def simulate_camera(image: np.ndarray, width: int = SIMULATED_WIDTH) -> np.ndarr
     small[..., 0] *= SIMULATED_RED_BLUE[0]
     small[..., 2] *= SIMULATED_RED_BLUE[1]
     pixels = np.clip(small * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    ok, encoded = cv2.imencode(
-        ".jpg", np.ascontiguousarray(pixels[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, SIMULATED_JPEG_QUALITY]
-    )
-    if not ok:  # pragma: no cover - OpenCV always encodes a valid uint8 image
-        return pixels
-    decoded = cv2.imdecode(encoded, cv2.IMREAD_COLOR)
-    if decoded is None:  # pragma: no cover - OpenCV decodes what it just encoded
-        return pixels
-    return np.ascontiguousarray(decoded[..., ::-1])
+    return jpeg_roundtrip(pixels, SIMULATED_JPEG_QUALITY)
 
 
 def _resize_maps(maps: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

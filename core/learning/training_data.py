@@ -26,6 +26,7 @@ from core.imaging.fov import detect_fov
 from core.imaging.io import write_json
 from core.imaging.preprocess import prepare, prepare_masks
 from core.imaging.tiling import TileGrid
+from core.learning.camera_variation import vary_camera
 from core.lesions import LESIONS, PAINT_ORDER, Lesion, TrainingClass
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,9 @@ class TileCacheConfig:
             the brightest ones (optic disc, light reflexes: hard negatives for exudates).
         seed: which lesion-free tiles are kept.
         preprocess: field-of-view scale and illumination normalisation (as at inference).
+        camera_share: share of each photograph's tiles cut from a copy of it as a random
+            other camera took it (:func:`core.learning.camera_variation.vary_camera`),
+            the rest from the photograph itself (0 = off).
     """
 
     tile_size: int = 64
@@ -57,6 +61,7 @@ class TileCacheConfig:
     bright_negatives: float = 0.0
     seed: int = 0
     preprocess: PreprocessConfig = PreprocessConfig()
+    camera_share: float = 0.0
 
     def __post_init__(self) -> None:
         TilingConfig(tile_size=self.tile_size, overlap=max(0, self.tile_size - self.stride))
@@ -66,6 +71,8 @@ class TileCacheConfig:
             raise ValueError(f"keep_empty_fraction {self.keep_empty_fraction}: use 0..1")
         if not 0.0 <= self.bright_negatives <= 1.0:
             raise ValueError(f"bright_negatives {self.bright_negatives}: use 0..1")
+        if not 0.0 <= self.camera_share <= 1.0:
+            raise ValueError(f"camera_share {self.camera_share}: use 0..1")
 
 
 def fov_boundary(fov_mask: np.ndarray) -> np.ndarray:
@@ -132,6 +139,40 @@ def cut_tiles(
     return tiles, np.stack([grid.extract(labels, b) for b in boxes])
 
 
+def _prepared_tiles(
+    image: np.ndarray, masks: dict[Lesion, np.ndarray], config: TileCacheConfig, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    prepared = prepare(image, detect_fov(image), config.preprocess)
+    labels = build_label_map(prepared.mask, prepare_masks(masks, prepared))
+    return cut_tiles(prepared.image, labels, prepared.mask, config, rng)
+
+
+def photograph_tiles(
+    image: np.ndarray, masks: dict[Lesion, np.ndarray], config: TileCacheConfig, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """One photograph's training tiles (a ``camera_share`` of them from another camera's copy).
+
+    Args:
+        image: H x W x 3 uint8 RGB photograph.
+        masks: H x W bool lesion masks.
+        config: tiling, preprocessing and camera share.
+        rng: random source (empty tiles kept, the camera drawn, tiles taken from each copy).
+
+    Returns:
+        (N x T x T x 3 uint8 tiles, N x T x T uint8 labels).
+    """
+    tiles, maps = _prepared_tiles(image, masks, config, rng)
+    if config.camera_share <= 0:
+        return tiles, maps
+    varied_tiles, varied_maps = _prepared_tiles(vary_camera(image, rng), masks, config, rng)
+    keep_original = rng.random(len(tiles)) >= config.camera_share
+    take_varied = rng.random(len(varied_tiles)) < config.camera_share
+    return (
+        np.concatenate([tiles[keep_original], varied_tiles[take_varied]]),
+        np.concatenate([maps[keep_original], varied_maps[take_varied]]),
+    )
+
+
 def _key(samples: Sequence[Sample], config: TileCacheConfig) -> str:
     text = json.dumps(
         {"v": CACHE_VERSION, "config": asdict(config), "images": [str(s.image) for s in samples]},
@@ -184,9 +225,7 @@ class TileCache:
         with open(folder / "images.u8", "wb") as image_file, open(folder / "labels.u8", "wb") as label_file:
             for index, sample in enumerate(samples):
                 image, masks = sample.load()
-                prepared = prepare(image, detect_fov(image), config.preprocess)
-                labels = build_label_map(prepared.mask, prepare_masks(masks, prepared))
-                tiles, maps = cut_tiles(prepared.image, labels, prepared.mask, config, rng)
+                tiles, maps = photograph_tiles(image, masks, config, rng)
                 image_file.write(tiles.tobytes())
                 label_file.write(maps.tobytes())
                 count += len(tiles)

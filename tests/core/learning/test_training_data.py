@@ -8,6 +8,8 @@ import torch
 
 from core.data.datasets import discover
 from core.data.synthetic import write_idrid_layout
+from core.imaging.fov import detect_fov
+from core.imaging.preprocess import prepare, prepare_masks
 from core.learning.training_data import (
     TileCache,
     TileCacheConfig,
@@ -15,6 +17,7 @@ from core.learning.training_data import (
     collate_tiles,
     cut_tiles,
     fov_boundary,
+    photograph_tiles,
 )
 from core.lesions import Lesion, TrainingClass
 
@@ -101,3 +104,54 @@ def test_label_map_priority_and_background() -> None:
     labels = build_label_map(fov, masks)
     assert labels.tolist()[0] == [2, 4, 3, 3]  # MA > EX > HE; lesion outside the FOV keeps its label
     assert labels[1].tolist() == [1, 1, 1, 0]
+
+
+def _photograph(tmp_path: Path) -> tuple[np.ndarray, dict[Lesion, np.ndarray]]:
+    write_idrid_layout(tmp_path / "data", count=1, height=256, width=320, seed=2)
+    return discover(tmp_path / "data").split("train")[0].load()
+
+
+def test_camera_share_zero_cuts_the_photographs_own_tiles(tmp_path: Path) -> None:
+    image, masks = _photograph(tmp_path)
+    config = TileCacheConfig(64, 64, keep_empty_fraction=1.0)
+    tiles, maps = photograph_tiles(image, masks, config, np.random.default_rng(0))
+    prepared = prepare(image, detect_fov(image), config.preprocess)
+    labels = build_label_map(prepared.mask, prepare_masks(masks, prepared))
+    expected, expected_maps = cut_tiles(
+        prepared.image, labels, prepared.mask, config, np.random.default_rng(0)
+    )
+    np.testing.assert_array_equal(tiles, expected)
+    np.testing.assert_array_equal(maps, expected_maps)
+
+
+def test_camera_share_takes_that_share_of_tiles_from_another_cameras_copy(tmp_path: Path) -> None:
+    image, masks = _photograph(tmp_path)
+    own, own_maps = photograph_tiles(
+        image, masks, TileCacheConfig(64, 64, keep_empty_fraction=1.0), np.random.default_rng(0)
+    )
+    varied, varied_maps = photograph_tiles(
+        image,
+        masks,
+        TileCacheConfig(64, 64, keep_empty_fraction=1.0, camera_share=1.0),
+        np.random.default_rng(0),
+    )
+    assert len(varied) == len(own)  # every tile kept, from the other camera's copy
+    lesion = int(TrainingClass.MA)
+    # the lesion masks still fit pixel for pixel (the field of view is found again in the
+    # copy, so a few rim pixels may change between background and fundus)
+    np.testing.assert_array_equal(varied_maps >= lesion, own_maps >= lesion)
+    assert (varied_maps != own_maps).mean() < 0.01
+    assert not np.array_equal(varied, own)
+    half, _ = photograph_tiles(
+        image,
+        masks,
+        TileCacheConfig(64, 64, keep_empty_fraction=1.0, camera_share=0.5),
+        np.random.default_rng(0),
+    )
+    from_own = sum(any(np.array_equal(tile, other) for other in own) for tile in half)
+    assert 0 < from_own < len(half)
+
+
+def test_camera_share_outside_zero_to_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="camera_share"):
+        TileCacheConfig(64, 64, camera_share=1.5)
