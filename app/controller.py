@@ -29,7 +29,7 @@ from app.worklist import ImageState
 if TYPE_CHECKING:
     pass
 from core.assets.model_card import card_for_readers
-from core.data.ground_truth import GroundTruthSource
+from core.data.ground_truth import GroundTruthSource, find_ground_truth
 from core.imaging.io import IMAGE_SUFFIXES
 from core.inference.predict_files import expand_inputs
 from core.lesions import LESIONS, Lesion
@@ -190,6 +190,9 @@ class Controller(QObject):
             self.show_error("Cannot open", "\n".join(f"{p.path}: {p.error}" for p in problems))
         resolved = [f.resolve() for f in files]
         added = self.worklist.add_paths(resolved)
+        for path in added:  # the truth column answers before the photograph is opened
+            source = self.truth.for_path(path) or find_ground_truth(path)
+            self.worklist.set_truth(path, source.describe() if source else None)
         if files:
             self.settings.set_last_folder(files[0].parent)
         if resolved and (select or self.worklist.current_path is None):

@@ -23,6 +23,19 @@ def _open(qtbot, controller: Controller, *paths: Path) -> None:
     wait_displayed(qtbot, controller, paths[0])
 
 
+def test_the_worklist_says_which_photographs_have_truth_before_they_are_opened(
+    qtbot, controller: Controller, dataset: list[Path], tmp_path: Path
+) -> None:
+    lone = tmp_path / "lone" / "photo.jpg"
+    lone.parent.mkdir()
+    lone.write_bytes(dataset[0].read_bytes())
+    controller.open_paths([*dataset, lone])
+    truth_column = [controller.worklist.item(row, 3).text() for row in range(3)]
+    assert truth_column == ["yes", "yes", "-"]
+    assert "idrid" in controller.worklist.item(1, 3).toolTip()
+    wait_displayed(qtbot, controller, dataset[0])
+
+
 def test_open_runs_inference_and_shows_layers(qtbot, controller: Controller, dataset: list[Path]) -> None:
     _open(qtbot, controller, *dataset)
     path = dataset[0].resolve()
