@@ -25,6 +25,8 @@ from core.inference.predict_files import DISCLAIMER
 
 # View-menu actions with a check mark that shows the state
 CHECKABLE = {"toggle_overlays", "toggle_MA", "toggle_HE", "toggle_EX", "toggle_SE"}
+#: The precision-recall dock never gets less than this at the first layout (px).
+_MIN_CURVES_HEIGHT = 360
 # name: (menu text, shortcuts, menu)
 ACTIONS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "open_files": ("&Open images…", ("Ctrl+O",), "File"),
@@ -209,9 +211,21 @@ class MainWindow(QMainWindow):
         if not self._shown_once and not self.layout_restored:
             worklist, lesions, pr, review = self._docks
             self.resizeDocks([worklist, lesions], [340, 560], Qt.Orientation.Horizontal)
-            self.resizeDocks([lesions, pr], [420, 540], Qt.Orientation.Vertical)
+            self._fit_lesion_rows(lesions, pr)
             self.resizeDocks([worklist, review], [200, 760], Qt.Orientation.Vertical)
         self._shown_once = True
+
+    def _fit_lesion_rows(self, lesions: QDockWidget, pr: QDockWidget) -> None:
+        """Make the Lesions dock tall enough for all four lesion rows; the curves get the rest."""
+        total = lesions.height() + pr.height()
+        chrome = lesions.height() - self.lesion_scroll.viewport().height()
+        wanted = self.lesion_panel.sizeHint().height() + max(chrome, 30) + 4
+        lesion_height = min(wanted, total - _MIN_CURVES_HEIGHT) if total > 0 else wanted
+        self.resizeDocks(
+            [lesions, pr],
+            [lesion_height, max(total - lesion_height, _MIN_CURVES_HEIGHT)],
+            Qt.Orientation.Vertical,
+        )
 
     def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 - Qt override
         if self.close_guard is not None and not self.close_guard():

@@ -25,3 +25,15 @@ def test_default_size_shows_the_reset_button_whole_and_no_horizontal_scrollbar(
     assert panel.width() <= c.window.review_scroll.viewport().width()
     for child in (panel.export_button, panel.agreement_button, panel.adopt_button):
         assert child.geometry().right() <= panel.width(), child.text()
+
+
+def test_default_size_shows_every_lesion_row_whole(qtbot, opened: Controller) -> None:
+    c = opened
+    c.window.resize(*SCREENSHOT_SIZE)
+    QApplication.processEvents()
+    qtbot.wait(50)
+    viewport = c.window.lesion_scroll.viewport()
+    for lesion, row in c.panel.rows.items():
+        label = row.stats_label
+        top_left = label.mapTo(viewport, QPoint(0, 0))
+        assert viewport.rect().contains(QRect(top_left, label.size())), f"{lesion.code} row is cut"
