@@ -58,6 +58,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "--bright-negatives", type=float, default=None, help="fraction of brightest lesion-free tiles kept"
     )
     train.add_argument(
+        "--dark-negatives",
+        type=float,
+        default=None,
+        help="fraction of darkest lesion-free tiles kept (fovea, large vessels)",
+    )
+    train.add_argument(
         "--fov-diameter",
         default=None,
         help="field-of-view diameter in px the photographs are resized to, or 'native'",
@@ -238,6 +244,7 @@ def train_config_from_args(args: argparse.Namespace) -> TrainConfig:
             "keep_empty_fraction": args.keep_empty,
             "edge_negatives": args.edge_negatives,
             "bright_negatives": args.bright_negatives,
+            "dark_negatives": args.dark_negatives,
             "camera_share": args.camera_share,
             "seed": args.seed,
             "preprocess": _preprocess_override(args, base.tiles.preprocess),

@@ -47,6 +47,9 @@ class TileCacheConfig:
             (hard negatives for the rim, where unseen tissue was flagged as lesions).
         bright_negatives: also keep this fraction of each photograph's lesion-free tiles,
             the brightest ones (optic disc, light reflexes: hard negatives for exudates).
+        dark_negatives: also keep this fraction of each photograph's lesion-free tiles, the
+            darkest inside the field of view (fovea, large vessels and their crossings: hard
+            negatives for haemorrhages).
         seed: which lesion-free tiles are kept.
         preprocess: field-of-view scale and illumination normalisation (as at inference).
         camera_share: share of each photograph's tiles cut from a copy of it as a random
@@ -59,6 +62,7 @@ class TileCacheConfig:
     keep_empty_fraction: float = 0.0
     edge_negatives: bool = False
     bright_negatives: float = 0.0
+    dark_negatives: float = 0.0
     seed: int = 0
     preprocess: PreprocessConfig = PreprocessConfig()
     camera_share: float = 0.0
@@ -71,6 +75,8 @@ class TileCacheConfig:
             raise ValueError(f"keep_empty_fraction {self.keep_empty_fraction}: use 0..1")
         if not 0.0 <= self.bright_negatives <= 1.0:
             raise ValueError(f"bright_negatives {self.bright_negatives}: use 0..1")
+        if not 0.0 <= self.dark_negatives <= 1.0:
+            raise ValueError(f"dark_negatives {self.dark_negatives}: use 0..1")
         if not 0.0 <= self.camera_share <= 1.0:
             raise ValueError(f"camera_share {self.camera_share}: use 0..1")
 
@@ -116,6 +122,7 @@ def cut_tiles(
     first_lesion = int(TrainingClass.MA)
     keep: list[bool] = []
     brightness: list[float] = []
+    darkness: list[float] = []
     for box in grid:
         label_tile = grid.extract(labels, box)
         has_lesion = bool(label_tile.max() >= first_lesion)
@@ -126,10 +133,16 @@ def cut_tiles(
         # optic disc and reflexes stand out; lesion tiles never compete (-1)
         tile_green = grid.extract(image, box)[..., 1]
         brightness.append(-1.0 if has_lesion else float(np.percentile(tile_green, 99)))
-    if config.bright_negatives > 0:
-        empty = [i for i, value in enumerate(brightness) if value >= 0]
-        count = round(config.bright_negatives * len(empty))
-        for index in sorted(empty, key=lambda i: brightness[i], reverse=True)[:count]:
+        # darkness: mean green inside the field of view, for tiles mostly inside it (the
+        # black outside would make every edge tile the darkest; those are edge negatives)
+        inside_green = tile_green[grid.extract(fov_mask, box)]
+        darkness.append(-1.0 if has_lesion or inside < 0.9 else 255.0 - float(inside_green.mean()))
+    for fraction, score in ((config.bright_negatives, brightness), (config.dark_negatives, darkness)):
+        if fraction <= 0:
+            continue
+        empty = [i for i, value in enumerate(score) if value >= 0]
+        count = round(fraction * len(empty))
+        for index in sorted(empty, key=lambda i: score[i], reverse=True)[:count]:
             keep[index] = True
     boxes = [box for box, kept in zip(grid, keep, strict=True) if kept]
     size = config.tile_size

@@ -75,6 +75,23 @@ def test_hard_negatives_keep_edge_and_bright_lesion_free_tiles(rng: np.random.Ge
     assert bright[1].min() == 250
 
 
+def test_dark_negatives_keep_the_darkest_lesion_free_tiles_inside_the_field(rng: np.random.Generator) -> None:
+    image = np.full((256, 256, 3), 80, np.uint8)
+    image[128:192, 64:128] = 20  # a dark lesion-free tile (a fovea)
+    labels = np.ones((256, 256), np.uint8)
+    fov = np.zeros((256, 256), bool)
+    fov[16:240, 16:200] = True
+    labels[~fov] = int(TrainingClass.BACKGROUND)
+    labels[70, 70] = int(TrainingClass.HE)
+    dark, _ = cut_tiles(image, labels, fov, TileCacheConfig(64, 64, dark_negatives=0.25), rng)
+    # 3 lesion-free tiles lie wholly inside the field: a quarter of them is the dark one;
+    # edge tiles (black outside the field) never count as dark
+    assert len(dark) == 2
+    assert dark[1].max() == 20
+    with pytest.raises(ValueError, match="dark_negatives"):
+        TileCacheConfig(64, 64, dark_negatives=-0.1)
+
+
 def test_edge_negatives_include_the_sides_where_the_image_clips_the_circle(
     rng: np.random.Generator,
 ) -> None:
