@@ -5,9 +5,10 @@ Usage (repository root)::
     python scripts/ship_model.py RUN_DIR --name NAME --evaluation EVAL_DIR/evaluation_images.json \\
         --checks CHECKS_DIR/checks.json --hardware "2-core AMD EPYC (AVX512-BF16), no GPU"
 
-The evaluation JSON is ``lesionlens evaluate``'s output on the validation split; its best-F1
-thresholds of the best head become the model's default thresholds (``--thresholds budget``: the
-best F1 within the evaluation's false-alarm budget, ``core.scoring.thresholds``).
+The evaluation JSON is ``lesionlens evaluate``'s output on the validation split; for its best
+head, the highest threshold per lesion whose F1 is within 2 % of the best F1 becomes the model's
+default (``core.scoring.metrics.PRECISE_RULE``; ``--thresholds budget``: the best F1 within the
+evaluation's false-alarm budget, ``core.scoring.thresholds``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from core.cli.checks import format_checks
 from core.imaging.io import write_bytes_atomic
 from core.network.checkpoint import load_checkpoint, save_checkpoint
 from core.network.model import count_parameters
+from core.scoring.metrics import PRECISE_RULE
 
 log = logging.getLogger("ship_model")
 
@@ -210,10 +212,11 @@ def main() -> None:
     parser.add_argument("--hardware", required=True)
     parser.add_argument(
         "--thresholds",
-        choices=["best-f1", "budget"],
-        default="best-f1",
-        help="default thresholds: best F1 on validation (default), or the best F1 within the evaluation's "
-        "false-alarm budget (docs/training/README.md: measured, not shipped)",
+        choices=["f1-plateau", "budget"],
+        default="f1-plateau",
+        help="default thresholds: the highest within 2 %% of the best F1 on validation (default), "
+        "or the best F1 within the evaluation's false-alarm budget "
+        "(docs/training/README.md: measured, not shipped)",
     )
     parser.add_argument("--before-checks", type=Path, default=None, help="checks.json of the previous model")
     args = parser.parse_args()
@@ -232,8 +235,8 @@ def main() -> None:
         thresholds = {code: float(v) for code, v in chosen["thresholds"].items()}
         rule = chosen["rule"]
     else:
-        thresholds = {code: float(stats[code]["best_threshold"]) for code in ("MA", "HE", "EX", "SE")}
-        rule = "best F1 on the validation split"
+        thresholds = {code: float(stats[code]["precise_threshold"]) for code in ("MA", "HE", "EX", "SE")}
+        rule = PRECISE_RULE
     if checks and (checks["head"] != head or checks["thresholds"] != thresholds):
         raise SystemExit(f"{args.checks}: made with another head or thresholds; check the shipped file again")
     meta = replace(

@@ -16,6 +16,7 @@ import numpy as np
 from core.config import BACKENDS, InferenceConfig, PreprocessConfig, TilingConfig
 from core.data.datasets import LAYOUTS, DatasetIndex, Sample, check, discover
 from core.errors import ConfigError, DatasetError
+from core.scoring.metrics import PRECISE_RULE
 
 if TYPE_CHECKING:
     from core.learning.train_config import TrainConfig
@@ -143,8 +144,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     evaluate.add_argument(
         "--set-default-thresholds",
         action="store_true",
-        help="write the best-F1 thresholds (with --false-alarm-budget: the best F1 within it) into the "
-        "model file as the app's defaults",
+        help="write the default thresholds (the highest within 2 %% of the best F1; with "
+        "--false-alarm-budget: the best F1 within it) into the model file as the app's defaults",
     )
     evaluate.add_argument(
         "--false-alarm-budget",
@@ -343,8 +344,8 @@ def _split(index: DatasetIndex, split: str) -> list[Sample]:
 
 
 def _store_thresholds(loaded: LoadedModel, evaluation: Evaluation, use_budget: bool) -> None:
-    """Write the best head's thresholds into the model file: best F1, or (``use_budget``) the
-    best F1 within the false-alarm budget."""
+    """Write the best head's thresholds into the model file: the flat top of F1
+    (:data:`PRECISE_RULE`), or (``use_budget``) the best F1 within the false-alarm budget."""
     from dataclasses import replace
 
     from core.network.checkpoint import save_checkpoint
@@ -354,16 +355,16 @@ def _store_thresholds(loaded: LoadedModel, evaluation: Evaluation, use_budget: b
     choice = evaluation.budget_thresholds(head) if use_budget else None
     if choice is not None:
         thresholds = choice.thresholds
-    else:  # best F1 (also the tile protocol, which has no far-from-lesion pixels)
+    else:  # the flat top of F1 (also the tile protocol, which has no far-from-lesion pixels)
         summary = evaluation.pooled[head].summary()
-        thresholds = {code: float(summary[code]["best_threshold"]) for code in ("MA", "HE", "EX", "SE")}
+        thresholds = {code: float(summary[code]["precise_threshold"]) for code in ("MA", "HE", "EX", "SE")}
     meta = replace(
         loaded.meta,
         default_thresholds=thresholds,
         metrics={
             **loaded.meta.metrics,
             "evaluation": json.loads(json.dumps(table)),
-            "thresholds_rule": choice.rule if choice is not None else "best F1 on the evaluated photographs",
+            "thresholds_rule": choice.rule if choice is not None else PRECISE_RULE,
         },
     )
     save_checkpoint(loaded.path, loaded.model, meta)

@@ -334,10 +334,13 @@ class Trainer:
                 "best_f1_thresholds": {
                     code: summary[code]["best_threshold"] for code in summary if code != "mean"
                 },
+                "default_thresholds": {
+                    code: summary[code]["precise_threshold"] for code in summary if code != "mean"
+                },
             }
             meta = replace(
                 self._meta([*records, record], best),
-                default_thresholds={c: float(t) for c, t in best["best_f1_thresholds"].items()},
+                default_thresholds={c: float(t) for c, t in best["default_thresholds"].items()},
                 default_head=head,
             )
             save_checkpoint(self.run_dir / "best.safetensors", model, meta)

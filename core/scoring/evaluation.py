@@ -55,7 +55,8 @@ class Evaluation:
 
     def budget_thresholds(self, head: str) -> ThresholdChoice | None:
         """The low-false-alarm thresholds :func:`core.scoring.thresholds.choose_thresholds` picks
-        for ``head`` (an operating point to report; the shipped defaults are best F1)."""
+        for ``head`` (an operating point to report; the shipped defaults follow
+        ``metrics.PRECISE_RULE``)."""
         if head not in self.alarms or head not in self.pooled:
             return None
         return choose_thresholds(self.pooled[head], self.alarms[head], self.false_alarm_budget)

@@ -18,6 +18,13 @@ from core.lesions import LESIONS, Lesion
 LEVELS = 256
 #: Thresholds of the 11-point variant (probability), as used by M2MRF-style papers.
 ELEVEN_THRESHOLDS = tuple(round(0.1 * k, 1) for k in range(11))
+#: Default thresholds: the highest threshold whose F1 is within this share of the best F1 (the
+#: F1 differences below it are within the noise of 14 validation photographs).
+F1_TOLERANCE = 0.02
+PRECISE_RULE = (
+    f"the highest threshold whose F1 is within {F1_TOLERANCE:.0%} of the best F1 "
+    "on the validation photographs"
+)
 
 
 @dataclass(frozen=True)
@@ -185,6 +192,21 @@ class PRAccumulator:
         best = int(np.argmax(f1))
         return self.operating_point(lesion, float(c.thresholds[best]) / 255.0)
 
+    def precise_f1(self, lesion: Lesion, tolerance: float = F1_TOLERANCE) -> OperatingPoint:
+        """The highest threshold whose F1 is within ``tolerance`` (relative) of the best F1.
+
+        The F1 curve of a lesion is often flat over a wide range of thresholds; on that plateau
+        a higher threshold marks fewer healthy pixels for the same F1, so this is the default
+        operating point (best F1 itself can sit at its low end: haemorrhage 0.18, which marks
+        a healthy fovea).
+        """
+        c = self.curve(lesion)
+        f1 = _f1(c.precision[:-1], c.recall[:-1])
+        if f1.size == 0:
+            return self.operating_point(lesion, 0.5)
+        near_best = f1 >= (1.0 - tolerance) * float(f1.max())
+        return self.operating_point(lesion, float(c.thresholds[near_best].max()) / 255.0)
+
     def threshold_near(self, lesion: Lesion, recall: float, precision: float) -> float | None:
         """Threshold (0..1) of the curve point nearest to (recall, precision); None without points.
 
@@ -214,12 +236,15 @@ class PRAccumulator:
         table: dict[str, dict[str, float]] = {}
         for lesion in self.lesions:
             best = self.best_f1(lesion)
+            precise = self.precise_f1(lesion)
             table[lesion.code] = {
                 "aupr": self.aupr(lesion),
                 "ap": self.average_precision(lesion),
                 "aupr_11": self.aupr_eleven(lesion),
                 "best_f1": best.f1,
                 "best_threshold": best.threshold,
+                "precise_f1": precise.f1,
+                "precise_threshold": precise.threshold,
                 "images_with_lesion": int(self.images[self._index(lesion)]),
             }
         values = [table[lesion.code]["aupr"] for lesion in self.lesions]

@@ -136,3 +136,21 @@ def test_threshold_near_picks_the_closest_curve_point() -> None:
         picked = scores.threshold_near(Lesion.MA, curve.recall[index] + 0.01, curve.precision[index] - 0.01)
         assert picked == level / 255
     assert PRAccumulator(LESIONS).threshold_near(Lesion.HE, 0.5, 0.5) is None
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_precise_f1_is_the_highest_threshold_on_the_flat_top_of_f1(seed: int) -> None:
+    acc = PRAccumulator()
+    for probs, truth in _random_case(seed):
+        acc.add(probs, truth)
+    for lesion in LESIONS:
+        best = acc.best_f1(lesion)
+        precise = acc.precise_f1(lesion, tolerance=0.05)
+        assert precise.threshold >= best.threshold
+        assert precise.f1 >= 0.95 * best.f1 - 1e-12
+        # every higher level that occurs has an F1 below the plateau
+        levels = acc.curve(lesion).thresholds
+        for level in levels[levels / 255.0 > precise.threshold + 1e-9]:
+            assert acc.operating_point(lesion, float(level) / 255.0).f1 < 0.95 * best.f1
+        assert acc.precise_f1(lesion, tolerance=0.0).threshold == pytest.approx(best.threshold)
+
