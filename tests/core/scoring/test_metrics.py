@@ -153,4 +153,3 @@ def test_precise_f1_is_the_highest_threshold_on_the_flat_top_of_f1(seed: int) ->
         for level in levels[levels / 255.0 > precise.threshold + 1e-9]:
             assert acc.operating_point(lesion, float(level) / 255.0).f1 < 0.95 * best.f1
         assert acc.precise_f1(lesion, tolerance=0.0).threshold == pytest.approx(best.threshold)
-
