@@ -57,7 +57,17 @@ def _recipe_rows(train: dict) -> list[str]:
         f"{tiles['keep_empty_fraction']:.0%} at random"
         + (", every FOV-edge tile" if tiles.get("edge_negatives") else "")
         + (f", the brightest {tiles.get('bright_negatives', 0):.0%}" if tiles.get("bright_negatives") else "")
+        + (f", the darkest {tiles.get('dark_negatives', 0):.0%}" if tiles.get("dark_negatives") else "")
         + " |",
+        *(
+            [
+                f"| camera variation | {tiles['camera_share']:.0%} of each photograph's tiles cut from "
+                "a copy as a random other camera took it (width 0.4-1x, exposure, gamma, white balance, "
+                "blur, JPEG 50-95; `core/learning/camera_variation.py`) |"
+            ]
+            if tiles.get("camera_share")
+            else []
+        ),
         f"| loss | {train.get('loss', 'ce')} (mean over the four heads) |",
         "| augmentation | " + ", ".join(f"{k} {v}" for k, v in augment.items() if v) + " |",
     ]
@@ -85,6 +95,30 @@ def _comparison(before: dict, after: dict) -> list[str]:
     ]
     lines += [f"| {n} | {b} | {a} |" for n, b, a in zip(names, row(before), row(after), strict=True)]
     return [*lines, ""]
+
+
+def _plateau_rows(evaluation: dict, head: str) -> list[str]:
+    """The default thresholds on the flat top of F1 next to best F1 (validation pixels)."""
+    stats = evaluation["heads"][head]
+    if "precise_threshold" not in stats["MA"]:
+        return []
+    lines = [
+        "",
+        "## Default thresholds",
+        "",
+        f"Per lesion, {PRECISE_RULE}: on the flat top of the F1 curve the higher threshold marks fewer "
+        "healthy pixels for the same F1. Lower a lesion's slider to see fainter lesions.",
+        "",
+        "| lesion | default threshold | its F1 (pixels) | best-F1 threshold | best F1 |",
+        "|---|---|---|---|---|",
+    ]
+    for code in ("MA", "HE", "EX", "SE"):
+        s = stats[code]
+        lines.append(
+            f"| {code} | {s['precise_threshold']:.3f} | {s['precise_f1']:.3f} | "
+            f"{s['best_threshold']:.3f} | {s['best_f1']:.3f} |"
+        )
+    return lines
 
 
 def _threshold_rows(evaluation: dict, head: str) -> list[str]:
@@ -166,6 +200,8 @@ def _card(
         )
     if "far from any lesion" in meta.metrics.get("thresholds_rule", ""):  # --thresholds budget
         lines += _threshold_rows(evaluation, head)
+    else:
+        lines += _plateau_rows(evaluation, head)
     lines += [
         "",
         "## Beyond the validation photographs",
