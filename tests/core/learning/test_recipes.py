@@ -59,3 +59,12 @@ def test_command_line_builds_the_same_configs() -> None:
     args = parser.parse_args(["train", "--data", "d", "--out", "o", "--fov-diameter", "big"])
     with pytest.raises(ConfigError, match="fov-diameter"):
         train_config_from_args(args)
+
+
+def test_camera_share_and_dark_negatives_come_from_the_command_line() -> None:
+    args = build_parser().parse_args(
+        ["train", "--data", "d", "--out", "o", "--camera-share", "0.3", "--dark-negatives", "0.2"]
+    )
+    tiles = train_config_from_args(args).tiles
+    assert tiles.camera_share == 0.3 and tiles.dark_negatives == 0.2
+    assert tiles.edge_negatives == PRESETS["robust"].tiles.edge_negatives  # the rest of the preset kept
