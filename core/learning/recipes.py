@@ -8,9 +8,12 @@ tiles only, multi-class cross-entropy, flips and mild colour jitter.
 (1536 px) with even illumination and a reference colour; 64-px tiles as the paper (128-px
 tiles were tried and scored lower);
 hard negatives (lesion-free tiles on the field-of-view edge, the brightest lesion-free
-tiles such as the optic disc, and a share of the rest); cross-entropy plus soft Dice; the
-paper's flips and mild colour jitter. ``CAMERA_AUGMENT`` (zoom, gamma, colour temperature,
-blur, JPEG) was tried and not kept: it lowered the validation mAUPR and did not improve the
+tiles such as the optic disc, the darkest such as the fovea and large vessels, and a share of
+the rest); half of each photograph's tiles cut from a copy as a random other camera took it
+(``camera_share``, :mod:`core.learning.camera_variation`; full-length runs in
+``docs/training/README.md``); cross-entropy plus soft Dice; the paper's flips and mild colour
+jitter. ``CAMERA_AUGMENT`` (zoom, gamma, colour temperature, blur, JPEG on the tiles) was
+tried and not kept: it lowered the validation mAUPR and did not improve the
 simulated-other-camera ratio (``--camera-augment`` turns it on).
 """
 
@@ -54,7 +57,9 @@ PRESETS: dict[str, TrainConfig] = {
             keep_empty_fraction=0.1,
             edge_negatives=True,
             bright_negatives=0.1,
+            dark_negatives=0.1,
             preprocess=ROBUST_PREPROCESS,
+            camera_share=0.5,
         ),
         batch_size=32,
         loss="ce+dice",
