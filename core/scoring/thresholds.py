@@ -1,7 +1,7 @@
 """A low-false-alarm operating point: the best F1 the false alarms on healthy retina allow.
 
-Best F1 per lesion on the validation photographs (the shipped defaults) flags 0.35 % of a
-normal fundus. The rule here picks, on the validation photographs, the thresholds with the
+Best F1 per lesion on the validation photographs (the defaults until 2026-12-02) flagged
+0.35 % of a normal fundus. The rule here picks, on the validation photographs, the thresholds with the
 highest summed F1 among those whose far-from-lesion false alarms
 (:mod:`core.scoring.false_alarms`), summed over the four lesions, stay within a budget (a share
 of the field of view). It is reported by ``evaluate`` and can be shipped on request; it is not
