@@ -13,6 +13,26 @@ def _fundus_like(rng: np.random.Generator) -> np.ndarray:
     return np.clip(image + noise, 0, 255).astype(np.uint8)
 
 
+def _fixed_camera(
+    width_scale: float,
+    jpeg_quality: int,
+    gain: float = 1.0,
+    gamma: float = 1.0,
+    red_gain: float = 1.0,
+    blue_gain: float = 1.0,
+) -> CameraVariation:
+    """A camera whose every setting is one value (no blur)."""
+    return CameraVariation(
+        width_scale=(width_scale, width_scale),
+        gain=(gain, gain),
+        gamma=(gamma, gamma),
+        red_gain=(red_gain, red_gain),
+        blue_gain=(blue_gain, blue_gain),
+        blur_sigma=(0.0, 0.0),
+        jpeg_quality=(jpeg_quality, jpeg_quality),
+    )
+
+
 def test_the_copy_keeps_the_photographs_size_and_type(rng: np.random.Generator) -> None:
     image = _fundus_like(rng)
     varied = vary_camera(image, np.random.default_rng(3))
@@ -29,15 +49,7 @@ def test_the_same_seed_draws_the_same_camera(rng: np.random.Generator) -> None:
 
 def test_a_fixed_dark_cool_camera_darkens_and_shifts_the_colour(rng: np.random.Generator) -> None:
     image = _fundus_like(rng)
-    camera = CameraVariation(
-        width_scale=(0.5, 0.5),
-        gain=(0.6, 0.6),
-        gamma=(1.2, 1.2),
-        red_gain=(0.9, 0.9),
-        blue_gain=(1.2, 1.2),
-        blur_sigma=(0.0, 0.0),
-        jpeg_quality=(90, 90),
-    )
+    camera = _fixed_camera(width_scale=0.5, gain=0.6, gamma=1.2, red_gain=0.9, blue_gain=1.2, jpeg_quality=90)
     varied = vary_camera(image, np.random.default_rng(0), camera).astype(float)
     red, green = image[..., 0].astype(float).mean(), image[..., 1].astype(float).mean()
     assert varied[..., 1].mean() == pytest.approx(255 * 0.6 * (green / 255) ** 1.2, rel=0.05)
@@ -49,15 +61,7 @@ def test_a_fixed_dark_cool_camera_darkens_and_shifts_the_colour(rng: np.random.G
 def test_a_smaller_sensor_loses_fine_detail(rng: np.random.Generator) -> None:
     image = _fundus_like(rng)
     image[100:102, 100:102] = (90, 10, 10)  # a 2-px dark dot, like a microaneurysm
-    small = CameraVariation(
-        width_scale=(0.25, 0.25),
-        gain=(1, 1),
-        gamma=(1, 1),
-        red_gain=(1, 1),
-        blue_gain=(1, 1),
-        blur_sigma=(0, 0),
-        jpeg_quality=(95, 95),
-    )
+    small = _fixed_camera(width_scale=0.25, jpeg_quality=95)
     varied = vary_camera(image, np.random.default_rng(0), small)
     assert varied[100:102, 100:102, 1].mean() > 40  # the dot's contrast is mostly gone
 
