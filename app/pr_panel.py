@@ -16,7 +16,7 @@ from app.overlay_state import Rgb
 from core.lesions import LESIONS, Lesion
 from core.scoring.metrics import OperatingPoint, PRAccumulator
 
-_COLUMNS = ("threshold", "AUPR", "precision", "recall", "Dice / F1", "AUPR list", "Dice list")
+_COLUMNS = ("threshold", "AUPR", "precision", "recall", "Dice / F1", "AUPR, list", "Dice, list")
 _WORKLIST_PEN = pg.mkPen((170, 170, 170), width=1.5, style=Qt.PenStyle.DashLine)
 
 
@@ -103,8 +103,14 @@ class PRPanel(QWidget):
             if image is not None and not image.has_positives(lesion):
                 title = f"{lesion.code}: not in the ground truth"
             plot.setTitle(title, size="9pt")
-        self.table.setHorizontalHeaderItem(5, QTableWidgetItem(f"AUPR list ({worklist_images})"))
-        self.table.setHorizontalHeaderItem(6, QTableWidgetItem(f"Dice list ({worklist_images})"))
+        images = f"{worklist_images} image{'' if worklist_images == 1 else 's'}"
+        for column, score in ((5, "AUPR"), (6, "Dice")):
+            header = QTableWidgetItem(f"{score}, {worklist_images} img")
+            header.setToolTip(
+                f"{score} with every pixel of the worklist's {images} with ground truth pooled "
+                "(IDRiD's way); with one image it equals the photograph's own"
+            )
+            self.table.setHorizontalHeaderItem(column, header)
 
     def show_row(self, lesion: Lesion, threshold: float, edited: OperatingPoint | None = None) -> None:
         """Move the operating points of one lesion and update its table row.

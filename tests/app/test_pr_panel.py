@@ -31,3 +31,13 @@ def test_marks_without_any_lesion_in_the_truth_are_false_alarms(qtbot) -> None:
     assert _cells(panel, Lesion.SE) == ["0.95", "-", "-", "-", "-"]
     panel.show_row(Lesion.EX, 0.5)
     assert _cells(panel, Lesion.EX)[2:5] == ["1.000", "1.000", "1.000"]
+
+
+def test_the_worklist_columns_say_how_many_images_they_pool(qtbot) -> None:
+    panel = PRPanel(dict.fromkeys(LESIONS, (255, 255, 255)))
+    qtbot.addWidget(panel)
+    panel.set_scores(None, None, 1)
+    assert [panel.table.horizontalHeaderItem(c).text() for c in (5, 6)] == ["AUPR, 1 img", "Dice, 1 img"]
+    panel.set_scores(None, None, 3)
+    header = panel.table.horizontalHeaderItem(5)
+    assert header.text() == "AUPR, 3 img" and "3 images with ground truth pooled" in header.toolTip()
