@@ -55,6 +55,21 @@ def jpeg_roundtrip(image: np.ndarray, quality: int) -> np.ndarray:
     return np.ascontiguousarray(decoded[..., ::-1])
 
 
+def expose(pixels: np.ndarray, gain: float, gamma: float, red_gain: float, blue_gain: float) -> np.ndarray:
+    """Another camera's exposure, gamma and white balance.
+
+    Args:
+        pixels: H x W x 3 float32 RGB in 0..1.
+
+    Returns:
+        H x W x 3 float32 ``gain * pixels ** gamma`` with red and blue scaled (not clipped).
+    """
+    out = gain * pixels**gamma
+    out[..., 0] *= red_gain
+    out[..., 2] *= blue_gain
+    return out
+
+
 def _draw(rng: np.random.Generator, bounds: tuple[float, float]) -> float:
     return float(rng.uniform(bounds[0], bounds[1]))
 
@@ -77,9 +92,13 @@ def vary_camera(
     scale = _draw(rng, variation.width_scale)
     small_size = (max(8, round(width * scale)), max(8, round(height * scale)))
     small = cv2.resize(image, small_size, interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-    small = _draw(rng, variation.gain) * small ** _draw(rng, variation.gamma)
-    small[..., 0] *= _draw(rng, variation.red_gain)
-    small[..., 2] *= _draw(rng, variation.blue_gain)
+    small = expose(
+        small,
+        gain=_draw(rng, variation.gain),
+        gamma=_draw(rng, variation.gamma),
+        red_gain=_draw(rng, variation.red_gain),
+        blue_gain=_draw(rng, variation.blue_gain),
+    )
     if rng.random() < 0.5:
         sigma = _draw(rng, variation.blur_sigma)
         if sigma > 0.05:

@@ -24,7 +24,7 @@ import numpy as np
 from core.data.datasets import Sample
 from core.imaging.fov import FovCrop, detect_fov
 from core.inference.predictor import Predictor
-from core.learning.camera_variation import jpeg_roundtrip
+from core.learning.camera_variation import expose, jpeg_roundtrip
 from core.lesions import LESIONS, Lesion
 from core.scoring.evaluation import HEADS
 from core.scoring.metrics import PRAccumulator
@@ -52,9 +52,7 @@ def simulate_camera(image: np.ndarray, width: int = SIMULATED_WIDTH) -> np.ndarr
     """
     height = round(image.shape[0] * width / image.shape[1])
     small = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-    small = SIMULATED_GAIN * small**SIMULATED_GAMMA
-    small[..., 0] *= SIMULATED_RED_BLUE[0]
-    small[..., 2] *= SIMULATED_RED_BLUE[1]
+    small = expose(small, SIMULATED_GAIN, SIMULATED_GAMMA, *SIMULATED_RED_BLUE)
     pixels = np.clip(small * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return jpeg_roundtrip(pixels, SIMULATED_JPEG_QUALITY)
 

@@ -183,14 +183,17 @@ class PRAccumulator:
         recall = tp / (tp + fn) if tp + fn else 0.0
         return OperatingPoint(threshold, precision, recall, float(_f1(precision, recall)), tp, fp, fn)
 
+    def _f1_by_occurring_level(self, lesion: Lesion) -> tuple[np.ndarray, np.ndarray]:
+        """F1 (float64) at each level that occurs in the maps, and those levels (uint8 scale)."""
+        c = self.curve(lesion)
+        return _f1(c.precision[:-1], c.recall[:-1]), c.thresholds
+
     def best_f1(self, lesion: Lesion) -> OperatingPoint:
         """The operating point with the highest F1 (= pixel Dice) over all occurring levels."""
-        c = self.curve(lesion)
-        f1 = _f1(c.precision[:-1], c.recall[:-1])
+        f1, levels = self._f1_by_occurring_level(lesion)
         if f1.size == 0:
             return self.operating_point(lesion, 0.5)
-        best = int(np.argmax(f1))
-        return self.operating_point(lesion, float(c.thresholds[best]) / 255.0)
+        return self.operating_point(lesion, float(levels[int(np.argmax(f1))]) / 255.0)
 
     def precise_f1(self, lesion: Lesion, tolerance: float = F1_TOLERANCE) -> OperatingPoint:
         """The highest threshold whose F1 is within ``tolerance`` (relative) of the best F1.
@@ -200,12 +203,11 @@ class PRAccumulator:
         operating point (best F1 itself can sit at its low end: haemorrhage 0.18, which marks
         a healthy fovea).
         """
-        c = self.curve(lesion)
-        f1 = _f1(c.precision[:-1], c.recall[:-1])
+        f1, levels = self._f1_by_occurring_level(lesion)
         if f1.size == 0:
             return self.operating_point(lesion, 0.5)
         near_best = f1 >= (1.0 - tolerance) * float(f1.max())
-        return self.operating_point(lesion, float(c.thresholds[near_best].max()) / 255.0)
+        return self.operating_point(lesion, float(levels[near_best].max()) / 255.0)
 
     def threshold_near(self, lesion: Lesion, recall: float, precision: float) -> float | None:
         """Threshold (0..1) of the curve point nearest to (recall, precision); None without points.
