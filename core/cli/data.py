@@ -100,7 +100,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=14,
         help="validation images taken from the training "
-        "split when the dataset has no validation split (IDRiD: 40/14 as the paper)",
+        "split when the dataset has no validation split (IDRiD: 40/14 as the paper); 0: train on "
+        "every image, no validation (the final model, once the epoch count is fixed)",
     )
     train.add_argument("--val-every", type=int, default=1)
     train.add_argument("--val-tile", type=int, default=256)
@@ -158,7 +159,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 def split_train_val(index: DatasetIndex, val_count: int, seed: int) -> tuple[list[Sample], list[Sample], str]:
     """(train, validation, description): the dataset's own validation split if it has one,
-    otherwise ``val_count`` images drawn (seeded) from its training split."""
+    otherwise ``val_count`` images drawn (seeded) from its training split. ``val_count`` 0:
+    every image (training and validation splits) trains, none validates."""
+    if val_count == 0:
+        pool = index.split("train") + index.split("valid") or index.split("all")
+        every = sorted(pool, key=lambda s: s.stem)
+        return every, [], f"{index.layout} {index.root.name}: all {len(every)} images, no validation"
+    if val_count < 0:
+        raise DatasetError(f"--val-count {val_count}: give 0 or more images")
     if index.split("valid"):
         return index.split("train"), index.split("valid"), f"{index.layout}: train / valid splits"
     pool = index.split("train") or index.split("all")

@@ -7,7 +7,8 @@ Run directory layout::
     RUN/log.csv                one row per epoch (losses, per-head validation AUPR, lr, time)
     RUN/curves.png             training / validation loss (the paper's Fig. 5) and val mAUPR
     RUN/last.safetensors       weights after the last epoch (+ last_state.pt: optimiser etc.)
-    RUN/best.safetensors       best validation mAUPR so far
+    RUN/best.safetensors       best validation mAUPR so far; without validation images (the
+                               final model on every photograph) the weights after the last epoch
 
 Multi-process: started by ``torchrun``, every rank trains on its shard of the tiles
 (``DistributedSampler``) and rank 0 validates, logs and saves.
@@ -174,7 +175,7 @@ class Trainer:
             notes="Trained by LesionLens. A review aid, not for diagnosis.",
         )
 
-    def _build_caches(self) -> tuple[TileCache, TileCache]:
+    def _build_caches(self) -> tuple[TileCache, TileCache | None]:
         tiles_dir = self.run_dir / "tiles"
         if self.rank == 0:
 
@@ -185,9 +186,11 @@ class Trainer:
             lesion_tiles_only = replace(
                 self.config.tiles, keep_empty_fraction=0.0, edge_negatives=False, bright_negatives=0.0
             )
-            TileCache.build(self.val_samples, tiles_dir / "val", lesion_tiles_only)
+            if self.val_samples:
+                TileCache.build(self.val_samples, tiles_dir / "val", lesion_tiles_only)
         _barrier()
-        return TileCache(tiles_dir / "train"), TileCache(tiles_dir / "val")
+        val_cache = TileCache(tiles_dir / "val") if self.val_samples else None
+        return TileCache(tiles_dir / "train"), val_cache
 
     def fit(self) -> Path:
         """Train to ``config.epochs``; returns the best checkpoint's path (rank 0)."""
@@ -216,11 +219,15 @@ class Trainer:
         loader = DataLoader(
             dataset, config.batch_size, sampler=sampler, collate_fn=collate_tiles, drop_last=True
         )
-        val_loader = DataLoader(
-            TileDataset(val_cache),
-            64,
-            sampler=SequentialSampler(TileDataset(val_cache)),
-            collate_fn=collate_tiles,
+        val_loader = (
+            DataLoader(
+                TileDataset(val_cache),
+                64,
+                sampler=SequentialSampler(TileDataset(val_cache)),
+                collate_fn=collate_tiles,
+            )
+            if val_cache is not None
+            else None
         )
         model = UNetPlusPlus(ModelConfig(width=config.width)).to(self.device)
         if config.encoder_weights:
@@ -253,7 +260,10 @@ class Trainer:
             )
             record = EpochRecord(epoch + 1, train_loss, float("nan"), float(scheduler.get_last_lr()[0]), 0.0)
             if self.rank == 0:
-                record.val_loss = _tile_loss(model, val_loader, weight, self.device, self.dtype, config.loss)
+                if val_loader is not None:
+                    record.val_loss = _tile_loss(
+                        model, val_loader, weight, self.device, self.dtype, config.loss
+                    )
                 if (epoch + 1) % config.val_every == 0 or epoch + 1 == config.epochs:
                     best = self._validate(model, record, best, records)
                 record.seconds = time.perf_counter() - started
@@ -270,6 +280,11 @@ class Trainer:
                     record.seconds,
                 )
             _barrier()
+        if self.rank == 0 and not self.val_samples:
+            save_checkpoint(
+                self.run_dir / "best.safetensors", model, self._meta(records, best), dtype=torch.float32
+            )
+            log.info("no validation images: best.safetensors is the model after epoch %d", len(records))
         if dist.is_initialized():
             dist.destroy_process_group()
         return self.run_dir / "best.safetensors"

@@ -91,6 +91,14 @@ def test_split_train_val_is_seeded_and_disjoint(tmp_path: Path) -> None:
     assert "4 train / 2 validation" in note
 
 
+def test_split_train_val_zero_trains_on_every_image(tmp_path: Path) -> None:
+    write_idrid_layout(tmp_path, count=5, height=64, width=96, seed=0, test_count=1)
+    train, val, note = split_train_val(discover(tmp_path), val_count=0, seed=5)
+    assert len(train) == 5 and val == [] and "all 5 images, no validation" in note
+    with pytest.raises(DatasetError, match="--val-count -1"):
+        split_train_val(discover(tmp_path), val_count=-1, seed=5)
+
+
 def test_dataset_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_idrid_layout(tmp_path, count=2, height=64, width=96, seed=0, test_count=1)
     assert main(["dataset", "check", str(tmp_path)]) == 0

@@ -142,6 +142,23 @@ def test_resume_continues_after_the_last_epoch(synthetic_data: Path, tmp_path: P
 
 
 @pytest.mark.slow
+def test_final_model_trains_on_every_image_without_validation(synthetic_data: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    args = _train_args(synthetic_data, run, epochs=2)
+    args[args.index("--val-count") + 1] = "0"
+    assert main(args) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert len(config["train_images"]) == 4 and config["val_images"] == []
+    assert not (run / "tiles" / "val").exists()
+    rows = list(csv.DictReader((run / "log.csv").open()))
+    assert [int(r["epoch"]) for r in rows] == [1, 2] and rows[-1]["val_loss"] == "nan"
+    final, last = load_checkpoint(run / "best.safetensors"), load_checkpoint(run / "last.safetensors")
+    for name, tensor in final.model.state_dict().items():
+        assert torch.equal(tensor, last.model.state_dict()[name]), name
+    assert final.meta.metrics["epochs_done"] == 2
+
+
+@pytest.mark.slow
 def test_predict_outputs_evaluate_against_ground_truth(
     synthetic_data: Path, tiny_checkpoint: Path, tmp_path: Path
 ) -> None:
