@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--screenshot",
         type=Path,
         default=None,
-        help="render the window with the first image's prediction to this PNG and exit",
+        help="render the window with the first image's prediction to this PNG and exit "
+        "(status 1 if any path could not be opened)",
     )
     return p

@@ -76,10 +76,21 @@ def run_gui(args: argparse.Namespace) -> int:
 
 
 def _screenshot(app, controller, paths: list[Path], out: Path, problem: str | None) -> int:  # type: ignore[no-untyped-def]
-    """Show the first photograph with its prediction, save the window as PNG, exit."""
+    """Show the first photograph with its prediction, save the window as PNG, exit.
+
+    Returns 0 when written; 1 when an input could not be opened (each named on stderr; the
+    first photograph that opens is still rendered) or the photograph failed; 2 without a model.
+    """
+    from core.inference.predict_files import expand_inputs
+
     if problem:
         log.error("%s", problem)
         return 2
+    files, unopened = expand_inputs(paths)
+    for bad in unopened:
+        log.error("cannot open %s: %s; check the path", bad.path, bad.error)
+    if not files:
+        return 1
     window = controller.window
     window.resize(*SCREENSHOT_SIZE)
     window.show()
@@ -102,11 +113,11 @@ def _screenshot(app, controller, paths: list[Path], out: Path, problem: str | No
 
     controller.displayed.connect(on_displayed)
     controller.error.connect(on_error)
-    controller.open_paths(paths[:1])
+    controller.open_paths(files[:1])
     if "code" not in outcome:
         app.exec()
     controller.shutdown()
-    return outcome.get("code", 1)
+    return 1 if unopened else outcome.get("code", 1)
 
 
 def _leave(code: int) -> int:

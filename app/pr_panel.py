@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from app.overlay_state import Rgb
@@ -18,6 +18,21 @@ from core.scoring.metrics import OperatingPoint, PRAccumulator
 
 _COLUMNS = ("threshold", "AUPR", "precision", "recall", "Dice / F1", "AUPR, list", "Dice, list")
 _WORKLIST_PEN = pg.mkPen((170, 170, 170), width=1.5, style=Qt.PenStyle.DashLine)
+_UNIT_TICKS = [[(v / 5, f"{v / 5:.1f}") for v in range(6)], []]
+_LABEL_ROOM = 15  # px a tick label may reach past the axis end
+
+
+class _UnitAxis(pg.AxisItem):
+    """A 0..1 axis labelled 0.0, 0.2, ..., 1.0; pyqtgraph's own axis drops the labels at the
+    ends when the grid is on (they reach past the plot by half their width)."""
+
+    def __init__(self, orientation: str) -> None:
+        super().__init__(orientation)
+        self.setTicks(_UNIT_TICKS)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        room = _LABEL_ROOM
+        return super().boundingRect().adjusted(-room, -room, room, room)
 
 
 def _text(value: float) -> str:
@@ -45,7 +60,11 @@ class PRPanel(QWidget):
         self.image_points: dict[Lesion, pg.ScatterPlotItem] = {}
         self.list_points: dict[Lesion, pg.ScatterPlotItem] = {}
         for index, lesion in enumerate(LESIONS):
-            plot = self.graphics.addPlot(row=index // 2, col=index % 2)
+            plot = self.graphics.addPlot(
+                row=index // 2,
+                col=index % 2,
+                axisItems={"bottom": _UnitAxis("bottom"), "left": _UnitAxis("left")},
+            )
             plot.setMenuEnabled(False)
             plot.setMouseEnabled(False, False)
             plot.hideButtons()

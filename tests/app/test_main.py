@@ -57,6 +57,25 @@ def test_screenshot_of_a_bad_file_fails_cleanly(tmp_path: Path, tiny_checkpoint:
     assert not out.exists()
 
 
+def test_screenshot_names_a_missing_file_given_with_valid_ones(tmp_path: Path, tiny_checkpoint: Path) -> None:
+    image = write_idrid_layout(tmp_path / "data", 1, 480, 720, seed=2)[0]
+    missing = tmp_path / "IDRiD_99.jpg"
+    out = tmp_path / "window.png"
+    proc = _lesionlens(
+        "gui",
+        str(image),
+        str(missing),
+        "--model",
+        str(tiny_checkpoint),
+        "--screenshot",
+        str(out),
+        tmp_path=tmp_path,
+    )
+    assert proc.returncode == 1
+    assert "IDRiD_99.jpg: no such file or folder" in proc.stderr and "Traceback" not in proc.stderr
+    assert QImage(str(out)).width() == SCREENSHOT_SIZE[0]  # the photograph that opens is still shown
+
+
 def test_a_bad_model_file_is_reported(tmp_path: Path) -> None:
     model = tmp_path / "model.safetensors"
     model.write_bytes(b"nonsense")

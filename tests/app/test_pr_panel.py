@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtGui import QImage, QPainter
 
 from app.pr_panel import PRPanel
 from core.lesions import LESIONS, Lesion
@@ -41,3 +42,21 @@ def test_the_worklist_columns_say_how_many_images_they_pool(qtbot) -> None:
     panel.set_scores(None, None, 3)
     header = panel.table.horizontalHeaderItem(5)
     assert header.text() == "AUPR, 3 img" and "3 images with ground truth pooled" in header.toolTip()
+
+
+def test_both_axes_label_zero_to_one(qtbot) -> None:
+    """The ends of recall and precision are labelled (pyqtgraph's own ticks left 1.0 bare)."""
+    panel = PRPanel(dict.fromkeys(LESIONS, (255, 255, 255)))
+    qtbot.addWidget(panel)
+    panel.resize(600, 600)
+    panel.show()
+    qtbot.waitExposed(panel)
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        for plot in panel.plots.values():
+            for side in ("bottom", "left"):
+                texts = [spec[2] for spec in plot.getAxis(side).generateDrawSpecs(painter)[2]]
+                assert "0.0" in texts and "1.0" in texts, (side, texts)
+    finally:
+        painter.end()
