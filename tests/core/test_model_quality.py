@@ -3,6 +3,9 @@
 Scores the built-in model on the validation photographs its model file names (IDRiD, whole
 images, every pixel pooled, the model's default head) and fails when the mAUPR falls more
 than 0.01 below the figure on its model card. Runs where ``../shared/data/IDRiD`` exists.
+A model trained on every photograph (``train --val-count 0``) records its own figure on those
+photographs as ``quality_gate`` (they are in its training data: a regression gate, not an
+estimate); the gate compares against that.
 """
 
 from __future__ import annotations
@@ -24,11 +27,16 @@ from tests.conftest import IDRID_ROOT
 TOLERANCE = 0.01
 
 
+def _gate(metrics: dict) -> dict:
+    """The photographs and figure the gate holds the model to."""
+    return metrics.get("quality_gate") or metrics["validation"]
+
+
 @functools.cache
 def _validation_aupr(backend: str, precision: str) -> dict[str, float]:
     """Per lesion, the pooled AUPR of the built-in model on its 14 validation photographs."""
     loaded = load_checkpoint(default_model_path())
-    stems = set(loaded.meta.metrics["validation"]["images"])
+    stems = set(_gate(loaded.meta.metrics)["images"])
     samples = [s for s in discover(IDRID_ROOT).samples if s.stem in stems]
     assert len(samples) == len(stems) == 14
     config = InferenceConfig(
@@ -54,7 +62,7 @@ def test_shipped_model_keeps_its_validation_maupr() -> None:
         pytest.skip("IDRiD data not available")
     per_lesion = _validation_aupr("auto", "auto")
     measured = float(np.mean(list(per_lesion.values())))
-    recorded = float(load_checkpoint(default_model_path()).meta.metrics["validation"]["mAUPR"])
+    recorded = float(_gate(load_checkpoint(default_model_path()).meta.metrics)["mAUPR"])
     assert measured >= recorded - TOLERANCE, (
         f"validation mAUPR {measured:.4f} ({per_lesion}) fell below the model card's "
         f"{recorded:.4f} - {TOLERANCE}"
