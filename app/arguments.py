@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 import core
-from core.config import BACKEND_HELP, BACKENDS
+from core.config import BACKEND_HELP, BACKENDS, FLIP_TTA_HELP
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=list(BACKENDS),
         help=BACKEND_HELP,
     )
+    p.add_argument("--flip-tta", action="store_true", help=FLIP_TTA_HELP)
     p.add_argument(
         "--ground-truth", type=Path, default=None, help="folder with the images' masks, if not beside them"
     )

@@ -93,7 +93,8 @@ class Controller(QObject):
         )
         self._connect()
         self.window.model_label.setText(
-            f"model: {engine.loaded.meta.name} ({self.model_sha[:12]}, {engine.config.backend})"
+            f"model: {engine.loaded.meta.name} ({self.model_sha[:12]}, {engine.config.backend}"
+            f"{', mirrored tiles' if engine.config.flip_tta else ''})"
             if engine
             else "no model loaded"
         )

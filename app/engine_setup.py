@@ -11,11 +11,17 @@ from core.review.engine import ReviewEngine
 
 
 def build_engine(
-    model: Path | None, device: str, cache_dir: Path | None, backend: str | None = None
+    model: Path | None,
+    device: str,
+    cache_dir: Path | None,
+    backend: str | None = None,
+    flip_tta: bool = False,
 ) -> tuple[ReviewEngine | None, str | None]:
     """The engine, or None and the reason (shown in a dialog; images can still be viewed)."""
     try:
-        engine = ReviewEngine(model or default_model_path(), PredictionCache(cache_dir), device, backend)
+        engine = ReviewEngine(
+            model or default_model_path(), PredictionCache(cache_dir), device, backend, flip_tta
+        )
         return engine, None
     except LesionLensError as exc:
         return None, str(exc)

@@ -62,7 +62,7 @@ def run_gui(args: argparse.Namespace) -> int:
 
         app.setWindowIcon(QIcon(str(icon)))
     _install_exception_hook()
-    engine, problem = build_engine(args.model, args.device, args.cache_dir, args.backend)
+    engine, problem = build_engine(args.model, args.device, args.cache_dir, args.backend, args.flip_tta)
     controller = Controller(engine, AppSettings(), auto_run=True)
     controller.truth_folder = args.ground_truth
     paths = list(args.paths) or sample_images()

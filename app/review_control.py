@@ -118,7 +118,15 @@ class ReviewControl(QObject):
                     f"({recorded[:12]}); the current model is {engine.loaded.meta.name}. Edits are kept; "
                     "exports record the current model.",
                 )
-            session.model = {**engine.loaded.provenance(), "path": str(engine.loaded.path)}
+            elif recorded and bool(session.model.get("flip_tta", False)) != engine.config.flip_tta:
+                used = "with" if session.model.get("flip_tta") else "without"
+                self.notifier.show_warning(
+                    "Other inference settings",
+                    f"{session.file}: this folder was predicted {used} mirrored tiles (--flip-tta); "
+                    "the window now runs the other way, so new predictions may differ slightly. Edits "
+                    "are kept; exports record the current setting.",
+                )
+            session.model = engine.provenance()
         name = self.panel.reviewer.text().strip()
         if name:
             session.reviewer = name

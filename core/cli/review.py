@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from core.config import BACKENDS
+from core.config import BACKENDS, FLIP_TTA_HELP
 from core.review.export import FORMATS
 
 log = logging.getLogger("lesionlens")
@@ -44,7 +44,13 @@ def run_export(args: argparse.Namespace) -> int:
     if model is None:
         recorded = Path(session.model.get("path", ""))
         model = recorded if recorded.is_file() else default_model_path()
-    engine = ReviewEngine(model, PredictionCache(), device=args.device, backend=args.backend)
+    engine = ReviewEngine(
+        model,
+        PredictionCache(),
+        device=args.device,
+        backend=args.backend,
+        flip_tta=bool(session.model.get("flip_tta", False)),  # the session's own setting
+    )
     written = export_session(session, args.out, engine, args.format, args.overwrite, args.all)
     for path in written:
         print(path)  # noqa: T201 - the command's output
@@ -68,6 +74,7 @@ def add_review(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", type=Path, default=None, help="model file; default: the built-in model")
     p.add_argument("--device", default="auto")
     p.add_argument("--backend", default=None, choices=list(BACKENDS), help="default: $LESIONLENS_BACKEND")
+    p.add_argument("--flip-tta", action="store_true", help=FLIP_TTA_HELP)
 
 
 def run_review(args: argparse.Namespace) -> int:
@@ -93,7 +100,9 @@ def run_review(args: argparse.Namespace) -> int:
             print(f"{name}: {review.status.value} ({lesions})")  # noqa: T201 - the command's output
         return 0
     model = args.model or default_model_path()
-    engine = ReviewEngine(model, PredictionCache(), device=args.device, backend=args.backend)
+    engine = ReviewEngine(
+        model, PredictionCache(), device=args.device, backend=args.backend, flip_tta=args.flip_tta
+    )
     with tqdm(unit="photo", desc="prefill", disable=None) as bar:
 
         def on_image(index: int, count: int, path: Path) -> None:

@@ -55,7 +55,7 @@ def cache_key(image_digest: str, model_sha256: str, config: InferenceConfig) -> 
     tiling = config.tiling
     settings = (
         f"{tiling.tile_size}/{tiling.overlap}/{tiling.blending}/{tiling.skip_outside_fov}/{config.head}"
-        f"/{config.precision}"
+        f"/{config.precision}/{config.backend}/{'flip' if config.flip_tta else 'plain'}"
     )
     text = f"v{CACHE_FORMAT}|{image_digest}|{model_sha256}|{settings}"
     return hashlib.sha256(text.encode()).hexdigest()[:40]

@@ -83,7 +83,7 @@ def _prefill_photos(
             f"{session.file}: this folder is reviewed with model {session.model.get('name')} "
             f"({recorded[:12]}), not {engine.loaded.meta.name}; prefill with --model set to that model"
         )
-    session.model = {**engine.loaded.provenance(), "path": str(engine.loaded.path)}
+    session.model = engine.provenance()
     session.thresholds = session_thresholds(session, engine.default_thresholds)
     report = PrefillReport()
     for index, path in enumerate(photos):

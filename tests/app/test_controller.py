@@ -333,3 +333,18 @@ def test_screenshot_is_written(qtbot, controller: Controller, dataset: list[Path
 
     image = QImage(str(out))
     assert image.width() == controller.window.width() and image.height() == controller.window.height()
+
+
+def test_the_status_bar_says_when_mirrored_tiles_are_averaged(
+    qtbot, tiny_checkpoint: Path, app_settings, tmp_path: Path
+) -> None:
+    from app.arguments import build_parser
+    from app.engine_setup import build_engine
+
+    args = build_parser().parse_args(["--flip-tta", "--model", str(tiny_checkpoint), "--device", "cpu"])
+    engine, problem = build_engine(args.model, args.device, tmp_path / "cache", args.backend, args.flip_tta)
+    assert problem is None and engine is not None and engine.config.flip_tta
+    ctl = Controller(engine, app_settings)
+    qtbot.addWidget(ctl.window)
+    assert "mirrored tiles" in ctl.window.model_label.text()
+    ctl.shutdown()

@@ -75,3 +75,21 @@ def test_a_photograph_with_every_lesion_opened_is_marked_without_asking(qtbot, o
     assert asked == [] and c.state.review.status is ReviewStatus.REVIEWED
     c.review.set_lesion_status(Lesion.HE, ReviewStatus.IN_PROGRESS)
     assert c.state.review.status is ReviewStatus.IN_PROGRESS, "reviewed only while every lesion is"
+
+
+def test_a_folder_predicted_with_mirrored_tiles_warns_when_the_window_runs_without(
+    qtbot, controller: Controller, dataset: list[Path]
+) -> None:
+    from core.review.session import ReviewSession
+    from tests.app.conftest import wait_displayed
+
+    session = ReviewSession.open(dataset[0].parent)
+    session.model = {**controller.engine.provenance(), "flip_tta": True}
+    session.save()
+    warnings: list[str] = []
+    controller.notifier.show_warning = lambda _title, text: warnings.append(text)  # type: ignore[method-assign]
+    controller.open_paths([dataset[0]])
+    wait_displayed(qtbot, controller, dataset[0])
+    qtbot.waitUntil(lambda: bool(warnings), timeout=10000)
+    assert "with mirrored tiles" in warnings[0] and "exports record the current setting" in warnings[0]
+    assert controller.review.session_for(dataset[0]).model["flip_tta"] is False

@@ -48,6 +48,8 @@ def test_key_depends_on_image_model_and_settings(tmp_path: Path) -> None:
     assert key != cache_key("img", "model", InferenceConfig(head="3"))
     assert key != cache_key("img", "model", InferenceConfig(tiling=TilingConfig(tile_size=256, overlap=16)))
     assert key == cache_key("img", "model", InferenceConfig(batch_size=3)), "batch size does not change maps"
+    assert key != cache_key("img", "model", InferenceConfig(flip_tta=True))
+    assert key != cache_key("img", "model", InferenceConfig(backend="openvino"))
     one, two = tmp_path / "a.bin", tmp_path / "b.bin"
     one.write_bytes(b"same")
     two.write_bytes(b"same")

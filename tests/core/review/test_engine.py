@@ -60,6 +60,19 @@ def test_changing_the_model_misses_the_cache(engine: ReviewEngine, idrid_image: 
     assert other.open(idrid_image).prediction is None
 
 
+def test_mirrored_tiles_are_their_own_cache_entry_and_recorded(
+    engine: ReviewEngine, idrid_image: Path
+) -> None:
+    plain, _ = _run(engine.iter_analyse(idrid_image))
+    mirrored_engine = ReviewEngine(engine.loaded.path, engine.cache, device="cpu", flip_tta=True)
+    assert mirrored_engine.open(idrid_image).prediction is None  # not the plain maps from the cache
+    mirrored, _ = _run(mirrored_engine.iter_analyse(idrid_image))
+    assert not np.array_equal(mirrored.prediction.probs, plain.prediction.probs)
+    assert mirrored_engine.open(idrid_image).from_cache
+    assert mirrored_engine.provenance()["flip_tta"] is True and engine.provenance()["flip_tta"] is False
+    assert mirrored_engine.provenance()["sha256"] == engine.loaded.sha256
+
+
 def test_scores_are_the_field_of_view_histograms(engine: ReviewEngine, idrid_image: Path) -> None:
     analysed, _ = _run(engine.iter_analyse(idrid_image))
     expected = PRAccumulator(LESIONS)

@@ -72,3 +72,16 @@ def test_review_prefill_command_and_export(
     text = manifest.read_text()
     assert SOURCE_PREFILLED in text and '"looked_at_by_reviewer": false' in text
     assert main(["review", str(tmp_path / "nowhere"), "--prefill"]) == 2
+
+
+def test_prefill_with_mirrored_tiles_is_recorded_and_exported_the_same_way(
+    folder: Path, tiny_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LESIONLENS_CACHE_DIR", str(tmp_path / "cache"))
+    args = ["review", str(folder), "--prefill", "--model", str(tiny_checkpoint), "--device", "cpu"]
+    assert main([*args, "--flip-tta"]) == 0
+    session = ReviewSession.open(folder)
+    assert session.model["flip_tta"] is True and session.model["sha256"]
+    assert main(["export", str(folder), "--out", str(tmp_path / "out"), "--all", "--device", "cpu"]) == 0
+    manifest = next((tmp_path / "out").glob("*.json"))
+    assert '"flip_tta": true' in manifest.read_text()
