@@ -8,8 +8,13 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from app.overlay_state import OverlayStyle, Rgb, TruthMode
 from core.lesions import LESIONS, Lesion
-from core.review.display import FALSE_NEGATIVE_COLOUR, FALSE_POSITIVE_COLOUR, TRUE_POSITIVE_COLOUR, tint
+from core.review.display import FALSE_NEGATIVE_COLOUR, FALSE_POSITIVE_COLOUR, TRUE_POSITIVE_COLOUR
 from core.review.state import Layer
+
+#: The ground-truth entry of the outline mode, drawn as a hollow square: the outlines take each
+#: lesion's own paler colour, so a filled swatch read as one more lesion colour.
+OUTLINE_ENTRY = "hollow: ground-truth outline, in each lesion's paler colour"
+_OUTLINE_GREY: Rgb = (225, 225, 225)
 
 
 def legend_entries(
@@ -34,8 +39,12 @@ def legend_entries(
     title = "prediction, filled" if overlay is OverlayStyle.FILL else "prediction, contours"
     entries = [(layers[lesion].colour, lesion.title) for lesion in visible]
     if mode is TruthMode.OUTLINE:
-        entries += [(tint(layers[visible[0]].colour, 0.55), "pale outline: ground truth (lesion colour)")]
+        entries += [(_OUTLINE_GREY, OUTLINE_ENTRY)]
     return title, entries
+
+
+def _symbol(text: str) -> str:
+    return "&#9633;" if text == OUTLINE_ENTRY else "&#9632;"  # hollow / filled square
 
 
 class Legend(QLabel):
@@ -51,7 +60,7 @@ class Legend(QLabel):
     def show_entries(self, title: str, entries: list[tuple[Rgb, str]]) -> None:
         lines = [f"<b>{html.escape(title)}</b>"]
         lines += [
-            f"<span style='color: rgb{colour}; font-size: 14pt;'>&#9632;</span> {html.escape(text)}"
+            f"<span style='color: rgb{colour}; font-size: 14pt;'>{_symbol(text)}</span> {html.escape(text)}"
             for colour, text in entries
         ]
         self.setText("<br>".join(lines))

@@ -40,6 +40,7 @@ def test_the_legend_is_on_the_image_and_follows_the_mode(qtbot, opened: Controll
     c.panel.select(c.panel.truth_box, TruthMode.TRUTH)
     assert "ground truth" in c.modes.legend.text()
     c.panel.select(c.panel.truth_box, TruthMode.OUTLINE)
-    assert "pale outline" in c.modes.legend.text()
+    assert "ground-truth outline" in c.modes.legend.text()
+    assert "&#9633;" in c.modes.legend.text(), "the truth entry is a hollow square, not a lesion swatch"
     c.window.action("toggle_SE").trigger()
     assert "Soft exudate" not in c.modes.legend.text()
