@@ -17,6 +17,7 @@ Backend = Literal["auto", "torch", "openvino"]
 BACKENDS: tuple[str, ...] = ("auto", "torch", "openvino")
 #: The ``--backend`` option's help, the same for the app and the command line.
 BACKEND_HELP = "auto: torch on GPUs, OpenVINO on CPUs (default: $LESIONLENS_BACKEND or auto)"
+#: The ``--flip-tta`` option's help (app, review, predict-like commands).
 FLIP_TTA_HELP = (
     "also predict every tile mirrored and average: twice the network time, slightly better maps "
     "(validation mAUPR 0.619 against 0.611, fewer false alarms; docs/training/README.md)"
