@@ -139,6 +139,7 @@ class Controller(QObject):
             a(name).triggered.connect(slot)
         w.cancel_button.clicked.connect(self.inference.cancel)
         a("toggle_overlays").toggled.connect(state.set_all_visible)
+        a("toggle_legend").toggled.connect(self.modes.set_legend_wanted)
         for lesion in LESIONS:
             row = self.panel.rows[lesion]
             a(f"toggle_{lesion.code}").toggled.connect(partial(state.set_visible, lesion))

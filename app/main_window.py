@@ -24,7 +24,7 @@ from app.worklist import Worklist
 from core.inference.predict_files import DISCLAIMER
 
 # View-menu actions with a check mark that shows the state
-CHECKABLE = {"toggle_overlays", "toggle_MA", "toggle_HE", "toggle_EX", "toggle_SE"}
+CHECKABLE = {"toggle_overlays", "toggle_MA", "toggle_HE", "toggle_EX", "toggle_SE", "toggle_legend"}
 #: The precision-recall dock never gets less than this at the first layout (px).
 _MIN_CURVES_HEIGHT = 360
 # name: (menu text, shortcuts, menu)
@@ -54,6 +54,7 @@ ACTIONS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "toggle_EX": ("Show / hide hard exudates", ("E",), "View"),
     "toggle_SE": ("Show / hide soft exudates", ("S",), "View"),
     "reset_palette": ("Reset colours to the colour-blind-safe palette", (), "View"),
+    "toggle_legend": ("Show / hide the colour &legend", ("Shift+O",), "View"),
     "toggle_spread": ("Show / hide where the model's heads disagree", ("U",), "View"),
     "adopt": ("&Adopt the prediction of the active lesion", ("Ctrl+E",), "Review"),
     "adopt_all": ("Adopt the prediction of every lesion", ("Ctrl+Shift+A",), "Review"),

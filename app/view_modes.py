@@ -32,6 +32,7 @@ class ViewModes(QObject):
         self.aid = DisplayAid.ORIGINAL
         self._aid_images: dict[DisplayAid, np.ndarray] = {}
         self.legend = Legend(self.view)
+        self.legend_wanted = True  # the reader can hide it (View menu, Shift+O) when it covers lesions
         for box, kind, key, default in (
             (self.panel.aid_box, DisplayAid, "aid", DisplayAid.ORIGINAL),
             (self.panel.overlay_box, OverlayStyle, "overlay", OverlayStyle.FILL),
@@ -86,7 +87,13 @@ class ViewModes(QObject):
         self.legend.show_entries(
             *legend_entries(self.state.layers, self.view.overlay_style, self.view.truth_mode, has_truth)
         )
-        self.legend.setVisible(analysis is not None and analysis.prediction is not None)
+        self.legend.setVisible(
+            self.legend_wanted and analysis is not None and analysis.prediction is not None
+        )
+
+    def set_legend_wanted(self, wanted: bool) -> None:
+        self.legend_wanted = wanted
+        self.show_legend()
 
     def show_pixel(self, y: int, x: int) -> None:
         """The status bar's readout: position, probabilities and ground truth under the cursor."""

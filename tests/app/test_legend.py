@@ -44,3 +44,14 @@ def test_the_legend_is_on_the_image_and_follows_the_mode(qtbot, opened: Controll
     assert "&#9633;" in c.modes.legend.text(), "the truth entry is a hollow square, not a lesion swatch"
     c.window.action("toggle_SE").trigger()
     assert "Soft exudate" not in c.modes.legend.text()
+
+
+def test_the_reader_can_hide_the_legend_when_it_covers_the_photograph(qtbot, opened: Controller) -> None:
+    c = opened
+    assert c.modes.legend.isVisible()
+    c.window.action("toggle_legend").trigger()
+    assert not c.modes.legend.isVisible()
+    c.panel.select(c.panel.truth_box, TruthMode.COMPARE)  # a mode change does not bring it back
+    assert not c.modes.legend.isVisible()
+    c.window.action("toggle_legend").trigger()
+    assert c.modes.legend.isVisible() and "TP / FP / FN" in c.modes.legend.text()
