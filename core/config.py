@@ -14,6 +14,7 @@ Blending = Literal["uniform", "smooth"]
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
 HeadChoice = Literal["mean", "1", "2", "3", "4"]
 Backend = Literal["auto", "torch", "openvino"]
+Surround = Literal["black", "background"]
 BACKENDS: tuple[str, ...] = ("auto", "torch", "openvino")
 #: The ``--backend`` option's help, the same for the app and the command line.
 BACKEND_HELP = "auto: torch on GPUs, OpenVINO on CPUs (default: $LESIONLENS_BACKEND or auto)"
@@ -97,17 +98,30 @@ class PreprocessConfig(_DictMixin):
             it to a reference fundus colour: uneven illumination, exposure and colour casts of
             other cameras are removed, lesion contrast is kept.
         background_sigma: the background's Gaussian sigma as a fraction of the FOV diameter.
+        surround: what the network sees around the field of view: ``black`` (the photograph's
+            own border, 0 outside the field of view) or ``background`` (outside the field of
+            view and in a margin round the crop, the flat reference fundus colour, so that no
+            tile sees a black edge or the image's edge next to the retina; needs
+            ``illumination``).
     """
 
     fov_diameter: int | None = None
     illumination: bool = False
     background_sigma: float = 1 / 16
+    surround: Surround = "black"
 
     def __post_init__(self) -> None:
         if self.fov_diameter is not None and not 256 <= self.fov_diameter <= 8192:
             raise ConfigError(f"PreprocessConfig.fov_diameter={self.fov_diameter}: use 256..8192 or None")
         if not 0.005 <= self.background_sigma <= 0.5:
             raise ConfigError(f"PreprocessConfig.background_sigma={self.background_sigma}: use 0.005..0.5")
+        if self.surround not in ("black", "background"):
+            raise ConfigError(f"PreprocessConfig.surround={self.surround!r}: use 'black' or 'background'")
+        if self.surround == "background" and not self.illumination:
+            raise ConfigError(
+                "PreprocessConfig.surround='background' needs illumination=True "
+                "(the fill is the normalised background colour)"
+            )
 
     @property
     def is_identity(self) -> bool:

@@ -34,6 +34,7 @@ from core.assets.model_card import DEVELOPER_SECTION
 from core.assets.paths import resources_dir
 from core.cli.checks import format_checks
 from core.imaging.io import write_bytes_atomic
+from core.imaging.preprocess import SURROUND_MARGIN
 from core.network.checkpoint import load_checkpoint, save_checkpoint
 from core.network.model import count_parameters
 from core.scoring.metrics import PRECISE_RULE
@@ -47,20 +48,29 @@ ATTRIBUTION = (
 )
 
 
+def _input_row(pre: dict) -> str:
+    diameter = pre.get("fov_diameter")
+    text = "photographs at their own scale"
+    if diameter:
+        text = f"field of view resized to {diameter} px diameter"
+    if pre.get("illumination"):
+        text += " and illumination / colour normalised inside the field of view"
+    if pre.get("surround") == "background":
+        text += (
+            f"; outside it and in a {SURROUND_MARGIN}-px margin round the crop, the flat background colour "
+            "(no black edge next to the retina)"
+        )
+    return f"| input | {text} |"
+
+
 def _recipe_rows(train: dict) -> list[str]:
     tiles = train["tiles"]
     pre = tiles.get("preprocess") or {}
     augment = train["augment"]
-    diameter = pre.get("fov_diameter")
     return [
         f"| recipe | preset `{train.get('preset') or 'custom'}` (`lesionlens train --preset ...`; "
         "ablation: docs/training/ablation.md) |",
-        f"| input | field of view resized to {diameter} px diameter"
-        if diameter
-        else "| input | photographs at their own scale",
-        " and illumination / colour normalised inside the field of view |"
-        if pre.get("illumination")
-        else " |",
+        _input_row(pre),
         f"| tiles | {tiles['tile_size']} px, stride {tiles['stride']}; lesion-free tiles kept: "
         f"{tiles['keep_empty_fraction']:.0%} at random"
         + (", every FOV-edge tile" if tiles.get("edge_negatives") else "")
@@ -183,7 +193,6 @@ def _card(
             f"{len(run['val_images'])}: {validation_images}"
         )
     recipe = _recipe_rows(train)
-    recipe = [recipe[0], recipe[1] + recipe[2], *recipe[3:]]
     lines = [
         f"# Model card: {name}",
         "",

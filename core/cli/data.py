@@ -75,6 +75,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="normalise illumination and colour inside the field of view",
     )
+    train.add_argument(
+        "--surround",
+        default=None,
+        choices=["black", "background"],
+        help="what tiles see round the field of view: black, or the flat background colour "
+        "(outside the field of view and a margin round the crop; needs --illumination)",
+    )
     train.add_argument("--loss", default=None, choices=["ce", "ce+dice"])
     train.add_argument(
         "--camera-share",
@@ -204,7 +211,7 @@ def run_dataset(args: argparse.Namespace) -> int:
 
 
 def _preprocess_override(args: argparse.Namespace, base: PreprocessConfig) -> PreprocessConfig | None:
-    if args.fov_diameter is None and args.illumination is None:
+    if args.fov_diameter is None and args.illumination is None and args.surround is None:
         return None
     diameter = base.fov_diameter
     if args.fov_diameter is not None:
@@ -213,7 +220,8 @@ def _preprocess_override(args: argparse.Namespace, base: PreprocessConfig) -> Pr
             raise ConfigError(f"--fov-diameter {args.fov_diameter!r}: give pixels (e.g. 1536) or 'native'")
         diameter = None if text == "native" else int(text)
     illumination = base.illumination if args.illumination is None else args.illumination
-    return replace(base, fov_diameter=diameter, illumination=illumination)
+    surround = base.surround if args.surround is None else args.surround
+    return replace(base, fov_diameter=diameter, illumination=illumination, surround=surround)
 
 
 def train_config_from_args(args: argparse.Namespace) -> TrainConfig:

@@ -8,6 +8,11 @@ reference fundus colour. The background is a Gaussian computed by normalised con
 inside the field of view only, so the black border never darkens the rim (the cause of a
 band of false alarms along the edge). Predictions made at the working scale are resized
 back to the original crop and put back into the photograph (:func:`restore`).
+
+With ``surround="background"`` the pixels outside the field of view, and a margin of
+:data:`SURROUND_MARGIN` pixels round the crop, take the normalised background colour, so the
+retina's rim and the sides where the photograph clips the field of view lie inside the
+network's tiles next to flat fundus colour instead of a black edge or the end of the image.
 """
 
 from __future__ import annotations
@@ -31,6 +36,14 @@ _BACKGROUND_DOWNSCALE = 8
 #: A lesion mask shrunk to the working scale keeps a pixel covered at least this much, so
 #: microaneurysms of 2-3 px survive the downscaling.
 MASK_COVERAGE = 0.4
+#: Pixels of background colour added on each side of the crop (``surround="background"``).
+SURROUND_MARGIN = 32
+#: With ``surround="background"``, field-of-view pixels this close to its edge (the dark,
+#: anti-aliased rim) and pixels still nearly black after normalisation (R+G+B below
+#: :data:`_BLACK_LEVEL`, and their anti-aliased fringe: notches of the camera's mask that the
+#: convex hull takes in) are filled too; the mask itself is not changed.
+_RIM_WIDTH = 2
+_BLACK_LEVEL = 60
 
 
 @dataclass(frozen=True)
@@ -43,12 +56,15 @@ class PreparedImage:
         mask: h x w bool field of view at the working scale.
         fov: the field of view in the original photograph.
         scale: working size / original size (1.0 at the photograph's own scale).
+        margin: pixels added on each side of the resized crop (``surround="background"``);
+            ``image`` and ``mask`` include them, :func:`restore` removes them.
     """
 
     image: np.ndarray
     mask: np.ndarray
     fov: FovCrop
     scale: float
+    margin: int = 0
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -139,7 +155,31 @@ def prepare(image: np.ndarray, fov: FovCrop, config: PreprocessConfig) -> Prepar
     if config.illumination:
         sigma = config.background_sigma * max(shape)
         resized = normalise_illumination(resized, mask, sigma)
+    if config.surround == "background":
+        return _surround_with_background(resized, mask, fov, scale)
     return PreparedImage(resized, mask, fov, scale)
+
+
+def _surround_with_background(
+    image: np.ndarray, mask: np.ndarray, fov: FovCrop, scale: float
+) -> PreparedImage:
+    """Background colour outside the field of view and in a margin round the crop."""
+    colour = tuple(round(value) for value in REFERENCE_RGB)
+    kernel = np.ones((2 * _RIM_WIDTH + 1, 2 * _RIM_WIDTH + 1), np.uint8)
+    inner = cv2.erode(mask.astype(np.uint8), kernel, borderValue=0).astype(bool)
+    nearly_black = (image.astype(np.int16).sum(axis=2) < _BLACK_LEVEL).astype(np.uint8)
+    black = cv2.dilate(nearly_black, kernel).astype(bool)
+    filled = image.copy()
+    filled[~inner | black] = colour
+    margin = SURROUND_MARGIN
+    padded = cv2.copyMakeBorder(filled, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=colour)
+    padded_mask = np.pad(mask, margin, constant_values=False)
+    return PreparedImage(padded, padded_mask, fov, scale, margin)
+
+
+def _pad(array: np.ndarray, margin: int) -> np.ndarray:
+    """An h x w bool array with ``margin`` False pixels added on each side."""
+    return np.pad(array, margin, constant_values=False) if margin else array
 
 
 def prepare_masks(masks: dict[Lesion, np.ndarray], prepared: PreparedImage) -> dict[Lesion, np.ndarray]:
@@ -153,23 +193,31 @@ def prepare_masks(masks: dict[Lesion, np.ndarray], prepared: PreparedImage) -> d
     for lesion in LESIONS:
         cropped = fov.crop(masks[lesion])
         if prepared.scale == 1.0:
-            out[lesion] = np.ascontiguousarray(cropped)
+            out[lesion] = _pad(np.ascontiguousarray(cropped), prepared.margin)
             continue
-        coverage = _resize(cropped.astype(np.float32), prepared.shape, cv2.INTER_AREA)
-        out[lesion] = coverage >= MASK_COVERAGE
+        coverage = _resize(cropped.astype(np.float32), _unpadded_shape(prepared), cv2.INTER_AREA)
+        out[lesion] = _pad(coverage >= MASK_COVERAGE, prepared.margin)
     return out
+
+
+def _unpadded_shape(prepared: PreparedImage) -> tuple[int, int]:
+    height, width = prepared.shape
+    return height - 2 * prepared.margin, width - 2 * prepared.margin
 
 
 def restore(levels: np.ndarray, prepared: PreparedImage) -> np.ndarray:
     """Working-scale maps back at the photograph's size.
 
     Args:
-        levels: C x h x w uint8 maps at the working scale.
+        levels: C x h x w uint8 maps at the working scale (margin included).
         prepared: the preparation they were predicted on.
 
     Returns:
         C x H x W uint8 at the original size; 0 outside the original field of view.
     """
+    margin = prepared.margin
+    if margin:
+        levels = levels[:, margin:-margin, margin:-margin]
     fov = prepared.fov
     crop_mask = fov.crop(fov.mask)
     crop_shape = fov.crop_shape

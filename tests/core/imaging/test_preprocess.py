@@ -9,6 +9,7 @@ from core.errors import ConfigError
 from core.imaging.fov import detect_fov
 from core.imaging.preprocess import (
     REFERENCE_RGB,
+    SURROUND_MARGIN,
     normalise_illumination,
     prepare,
     prepare_masks,
@@ -108,3 +109,66 @@ def test_invalid_settings_are_refused() -> None:
         PreprocessConfig(fov_diameter=10)
     with pytest.raises(ConfigError):
         PreprocessConfig(background_sigma=2.0)
+    with pytest.raises(ConfigError, match="surround"):
+        PreprocessConfig(surround="grey")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="illumination"):
+        PreprocessConfig(surround="background")
+
+
+def _surround_config() -> PreprocessConfig:
+    return PreprocessConfig(fov_diameter=300, illumination=True, surround="background")
+
+
+def test_background_surround_hides_the_black_border_and_the_image_edge() -> None:
+    fundus = synth_fundus(600, 900, seed=6)
+    fov = detect_fov(fundus.image)
+    plain = prepare(fundus.image, fov, PreprocessConfig(fov_diameter=300, illumination=True))
+    surrounded = prepare(fundus.image, fov, _surround_config())
+    margin = surrounded.margin
+    assert margin == SURROUND_MARGIN and plain.margin == 0
+    height, width = plain.shape
+    assert surrounded.shape == (height + 2 * margin, width + 2 * margin)
+    np.testing.assert_array_equal(surrounded.mask[margin:-margin, margin:-margin], plain.mask)
+    assert not surrounded.mask[:margin].any() and not surrounded.mask[:, -margin:].any()
+    colour = np.asarray(REFERENCE_RGB).round()
+    outside = surrounded.image[~surrounded.mask].astype(np.float32)
+    assert np.abs(outside - colour).max() == 0  # no black anywhere round the retina
+    assert (plain.image[~plain.mask] == 0).all()
+    centre = (slice(height // 2 - 20, height // 2 + 20), slice(width // 2 - 20, width // 2 + 20))
+    inner = surrounded.image[margin:-margin, margin:-margin]
+    np.testing.assert_array_equal(inner[centre], plain.image[centre])  # the retina itself is unchanged
+
+
+def test_background_surround_fills_black_notches_inside_the_hull() -> None:
+    fundus = synth_fundus(600, 900, seed=7)
+    image = fundus.image.copy()
+    fov = detect_fov(image)
+    rows, cols = np.nonzero(fov.mask)
+    top = int(rows.min())
+    column = int(cols[rows == top].mean())
+    image[top : top + 12, column - 10 : column + 10] = 0  # a notch in the camera's mask, at the rim
+    prepared = prepare(image, fov, _surround_config())
+    notch = prepared.mask & (prepared.image.astype(np.int16).sum(axis=2) < 60)
+    assert not notch.any()
+
+
+def test_restore_and_masks_drop_the_surround_margin() -> None:
+    fundus = synth_fundus(600, 900, seed=8)
+    fov = detect_fov(fundus.image)
+    prepared = prepare(fundus.image, fov, _surround_config())
+    levels = np.zeros((1, *prepared.shape), np.uint8)
+    levels[0][prepared.mask] = 200
+    levels[0][~prepared.mask] = 99  # what the network says on the fill
+    restored = restore(levels, prepared)
+    assert restored.shape == (1, 600, 900)
+    assert (restored[0][fov.mask] == 200).mean() > 0.99  # the margin is cut off, not resized in
+    assert (restored[0][~fov.mask] == 0).all()
+    masks = {lesion: np.zeros((600, 900), bool) for lesion in LESIONS}
+    masks[Lesion.HE][300:310, 450:460] = True
+    shrunk = prepare_masks(masks, prepared)
+    assert shrunk[Lesion.HE].shape == prepared.shape
+    ys, xs = np.nonzero(shrunk[Lesion.HE])
+    scale, margin = prepared.scale, prepared.margin
+    y0, x0 = fov.box[:2]
+    assert abs(ys.mean() - ((305 - y0) * scale + margin)) < 2
+    assert abs(xs.mean() - ((455 - x0) * scale + margin)) < 2

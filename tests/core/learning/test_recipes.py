@@ -68,3 +68,15 @@ def test_camera_share_and_dark_negatives_come_from_the_command_line() -> None:
     tiles = train_config_from_args(args).tiles
     assert tiles.camera_share == 0.3 and tiles.dark_negatives == 0.2
     assert tiles.edge_negatives == PRESETS["robust"].tiles.edge_negatives  # the rest of the preset kept
+
+
+def test_surround_comes_from_the_command_line_and_needs_illumination() -> None:
+    parser = build_parser()
+    args = parser.parse_args(["train", "--data", "d", "--out", "o", "--surround", "background"])
+    preprocess = train_config_from_args(args).tiles.preprocess
+    assert preprocess.surround == "background" and preprocess.fov_diameter == 1536
+    args = parser.parse_args(
+        ["train", "--data", "d", "--out", "o", "--surround", "background", "--no-illumination"]
+    )
+    with pytest.raises(ConfigError, match="illumination"):
+        train_config_from_args(args)
