@@ -142,6 +142,7 @@ class PRPanel(QWidget):
         """
         row = LESIONS.index(lesion)
         cells = [f"{threshold:.2f}" if edited is None else "edited"] + ["-"] * (len(_COLUMNS) - 1)
+        tip = ""
         image, worklist = self.image_scores, self.worklist_scores
         if image is not None and image.has_positives(lesion):
             point = edited or image.operating_point(lesion, threshold)
@@ -157,6 +158,10 @@ class PRPanel(QWidget):
             point = edited or (image.operating_point(lesion, threshold) if image is not None else None)
             if point is not None and point.false_positives > 0:  # marks where the truth has none: all false
                 cells[2], cells[4] = _text(point.precision), _text(point.f1)
+                tip = (
+                    f"{point.false_positives} pixels marked {lesion.code}, and the ground truth has no "
+                    f"{lesion.code}: every mark is a false alarm (AUPR and recall need a lesion to find)"
+                )
         if worklist is not None and worklist.has_positives(lesion):
             point = worklist.operating_point(lesion, threshold)
             self.list_points[lesion].setData([point.recall], [point.precision])
@@ -166,9 +171,12 @@ class PRPanel(QWidget):
         for column, text in enumerate(cells):
             item = self.table.item(row, column)
             if item is None:
-                self.table.setItem(row, column, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                self.table.setItem(row, column, item)
             elif item.text() != text:
                 item.setText(text)
+            if column in (2, 4) and item.toolTip() != tip:
+                item.setToolTip(tip)
 
     def _on_click(self, event) -> None:  # type: ignore[no-untyped-def]
         position = event.scenePos()
