@@ -21,7 +21,7 @@ BACKEND_HELP = "auto: torch on GPUs, OpenVINO on CPUs (default: $LESIONLENS_BACK
 #: The ``--flip-tta`` option's help (app, review, predict-like commands).
 FLIP_TTA_HELP = (
     "also predict every tile mirrored and average: twice the network time, slightly better maps "
-    "(validation mAUPR 0.619 against 0.611, fewer false alarms; docs/training/README.md)"
+    "(validation mAUPR 0.616 against 0.602, fewer false alarms; docs/training/README.md)"
 )
 
 

@@ -63,6 +63,32 @@ def _input_row(pre: dict) -> str:
     return f"| input | {text} |"
 
 
+def _compute_text(run: dict) -> str:
+    """What the run computed in: recorded by ``train`` since 2026-12-02, else the configured precision."""
+    compute = run.get("compute")
+    if compute:
+        return f"{compute['dtype']} on {compute['device']}"
+    return f"precision {run['train'].get('precision', 'auto')} (resolved precision not recorded)"
+
+
+def _start_rows(train: dict) -> tuple[list[str], int]:
+    """A card row for a fine-tune (``train --init-weights``) and the epochs its start had had."""
+    start = train.get("init_weights")
+    if not start:
+        return [], 0
+    text, epochs = f"fine-tuned from `{start}`", 0
+    if Path(start).exists():
+        parent = load_checkpoint(start).meta
+        epochs = int(parent.metrics.get("epochs_done", 0))
+        text += f" ({parent.name}, {epochs} epochs of its own"
+        parent_log = Path(start).parent / "log.csv"
+        if parent_log.exists():
+            hours = sum(float(r["seconds"]) for r in csv.DictReader(parent_log.open())) / 3600
+            text += f", {hours:.2f} h incl. validation"
+        text += ")"
+    return [f"| started from | {text} |"], epochs
+
+
 def _recipe_rows(train: dict) -> list[str]:
     tiles = train["tiles"]
     pre = tiles.get("preprocess") or {}
@@ -105,8 +131,9 @@ def _comparison(before: dict, after: dict, label: str = "this model") -> list[st
         ]
 
     names = ["validation mAUPR", "simulated camera mAUPR", "FOV-border false alarms", "healthy eye flagged"]
+    previous = before.get("label") or before["model"]["name"]
     lines = [
-        f"Against the previous built-in model ({before['model']['name']}), same checks:",
+        f"Against the previous built-in model ({previous}), same checks:",
         "",
         f"| | previous | {label} |",
         "|---|---|---|",
@@ -193,6 +220,8 @@ def _card(
             f"{len(run['val_images'])}: {validation_images}"
         )
     recipe = _recipe_rows(train)
+    start_rows, start_epochs = _start_rows(shipped_run["train"])
+    epochs = f"{len(shipped_rows)}" + (f" (after the {start_epochs} it started from)" if start_epochs else "")
     lines = [
         f"# Model card: {name}",
         "",
@@ -206,9 +235,10 @@ def _card(
         f"| training images | {', '.join(shipped_run['train_images'])} |",
         f"| validation images | {validation_images} |",
         *recipe,
+        *start_rows,
         f"| optimiser | AdamW lr {train['lr']}, weight decay {train['weight_decay']}, "
-        f"cosine schedule, batch {train['batch_size']}, bf16 autocast on CPU |",
-        f"| epochs | {len(shipped_rows)} |",
+        f"cosine schedule, batch {train['batch_size']}, {_compute_text(shipped_run)} |",
+        f"| epochs | {epochs} |",
         f"| wall time | {sum(float(r['seconds']) for r in shipped_rows) / 3600:.2f} h "
         f"({'no validation' if final else 'epochs incl. validation'}) |",
         f"| hardware | {hardware} |",
@@ -327,6 +357,7 @@ def main() -> None:
         "(docs/training/README.md: measured, not shipped)",
     )
     parser.add_argument("--before-checks", type=Path, default=None, help="checks.json of the previous model")
+    parser.add_argument("--before-name", default=None, help="what to call the previous model on the card")
     parser.add_argument(
         "--final-run",
         type=Path,
@@ -356,6 +387,8 @@ def main() -> None:
     evaluation = json.loads(args.evaluation.read_text())
     checks = json.loads(args.checks.read_text()) if args.checks else None
     before = json.loads(args.before_checks.read_text()) if args.before_checks else None
+    if before is not None and args.before_name:
+        before["label"] = args.before_name
     candidates = {h: v for h, v in evaluation["aupr"].items() if h in ("1", "2", "3", "4", "mean")}
     head = max(candidates, key=lambda h: candidates[h]["mAUPR"])
     stats = evaluation["heads"][head]

@@ -221,6 +221,8 @@ def _preprocess_override(args: argparse.Namespace, base: PreprocessConfig) -> Pr
         diameter = None if text == "native" else int(text)
     illumination = base.illumination if args.illumination is None else args.illumination
     surround = base.surround if args.surround is None else args.surround
+    if args.surround is None and not illumination:
+        surround = "black"  # the background colour is the normalisation's; without it, the paper's black
     return replace(base, fov_diameter=diameter, illumination=illumination, surround=surround)
 
 

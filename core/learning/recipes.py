@@ -5,8 +5,9 @@ tiles only, multi-class cross-entropy, flips and mild colour jitter.
 
 ``robust`` is the recipe chosen by ablation on the IDRiD validation split
 (``docs/training/ablation.md``): every photograph's field of view brought to one diameter
-(1536 px) with even illumination and a reference colour; 64-px tiles as the paper (128-px
-tiles were tried and scored lower);
+(1536 px) with even illumination and a reference colour, and that flat colour, not black,
+round the field of view (``surround``: the rim is no edge, the border false alarms fell by a
+quarter); 64-px tiles as the paper (128-px tiles were tried and scored lower);
 hard negatives (lesion-free tiles on the field-of-view edge, the brightest lesion-free
 tiles such as the optic disc, the darkest such as the fovea and large vessels, and a share of
 the rest); half of each photograph's tiles cut from a copy as a random other camera took it
@@ -38,7 +39,7 @@ CAMERA_AUGMENT = AugmentConfig(
     blur=1.2,
     jpeg_quality=40,
 )
-ROBUST_PREPROCESS = PreprocessConfig(fov_diameter=1536, illumination=True)
+ROBUST_PREPROCESS = PreprocessConfig(fov_diameter=1536, illumination=True, surround="background")
 
 PRESETS: dict[str, TrainConfig] = {
     "paper": TrainConfig(

@@ -2,7 +2,7 @@
 
 Run directory layout::
 
-    RUN/config.json            the TrainConfig and the data split
+    RUN/config.json            the TrainConfig, the data split and the device / dtype it ran on
     RUN/tiles/{train,val}/     memory-mapped tile caches
     RUN/log.csv                one row per epoch (losses, per-head validation AUPR, lr, time)
     RUN/curves.png             training / validation loss (the paper's Fig. 5) and val mAUPR
@@ -205,6 +205,7 @@ class Trainer:
                     "train_images": [s.stem for s in self.train_samples],
                     "val_images": [s.stem for s in self.val_samples],
                     "data": self.data_note,
+                    "compute": {"device": self.device.type, "dtype": str(self.dtype).removeprefix("torch.")},
                 },
             )
         train_cache, val_cache = self._build_caches()

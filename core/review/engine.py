@@ -100,7 +100,7 @@ class ReviewEngine:
         backend: ``auto``, ``torch`` or ``openvino`` (None: the user's setting, see
             :func:`core.network.backends.backend_setting`).
         flip_tta: also predict every tile mirrored and average (twice the network time; on
-            the validation photographs mAUPR 0.619 against 0.611 and fewer false alarms,
+            the validation photographs mAUPR 0.616 against 0.602 and fewer false alarms,
             docs/training/README.md).
     """
 

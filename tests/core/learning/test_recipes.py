@@ -72,9 +72,14 @@ def test_camera_share_and_dark_negatives_come_from_the_command_line() -> None:
 
 def test_surround_comes_from_the_command_line_and_needs_illumination() -> None:
     parser = build_parser()
-    args = parser.parse_args(["train", "--data", "d", "--out", "o", "--surround", "background"])
+    assert PRESETS["robust"].tiles.preprocess.surround == "background"
+    assert PRESETS["paper"].tiles.preprocess.surround == "black"
+    args = parser.parse_args(["train", "--data", "d", "--out", "o", "--surround", "black"])
     preprocess = train_config_from_args(args).tiles.preprocess
-    assert preprocess.surround == "background" and preprocess.fov_diameter == 1536
+    assert preprocess.surround == "black" and preprocess.fov_diameter == 1536
+    args = parser.parse_args(["train", "--data", "d", "--out", "o", "--no-illumination"])
+    # the preset's background colour needs the illumination normalisation: black without it
+    assert train_config_from_args(args).tiles.preprocess.surround == "black"
     args = parser.parse_args(
         ["train", "--data", "d", "--out", "o", "--surround", "background", "--no-illumination"]
     )

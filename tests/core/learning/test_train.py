@@ -80,6 +80,7 @@ def test_train_then_evaluate_end_to_end(synthetic_data: Path, tmp_path: Path) ->
     assert Image.open(run / "curves.png").size[0] > 400
     config = json.loads((run / "config.json").read_text())
     assert len(config["train_images"]) == 3 and len(config["val_images"]) == 1
+    assert config["compute"]["device"] == "cpu" and config["compute"]["dtype"] in {"float32", "bfloat16"}
     best = load_checkpoint(run / "best.safetensors")
     assert best.meta.trained and best.meta.model.width == 0.125
     assert set(best.meta.default_thresholds) == {"MA", "HE", "EX", "SE"}
