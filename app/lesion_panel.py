@@ -25,6 +25,12 @@ from core.review.display import MIN_THRESHOLD_LEVEL, DisplayAid
 from core.review.lesion_stats import LesionStats
 from core.review.state import Layer
 
+#: Shown beside a bundled sample: what a new user sees first is a drawing, not a photograph.
+SAMPLE_NOTE = (
+    "Bundled sample: a synthetic drawing, not a photograph; the model's marks on it do not show "
+    "its accuracy (Help > About LesionLens)."
+)
+
 
 def _swatch_css(colour: Rgb) -> str:
     return f"background-color: rgb{colour}; border: 1px solid #444; min-width: 28px;"
@@ -161,6 +167,10 @@ class LesionPanel(QWidget):
         self.truth_box.setToolTip("Ground truth, when found beside the photograph or chosen by hand")
         self.truth_label = QLabel("ground truth: none found")
         self.truth_label.setWordWrap(True)
+        self.sample_note = QLabel(SAMPLE_NOTE)
+        self.sample_note.setWordWrap(True)
+        self.sample_note.setStyleSheet("color: #8a5a00; font-style: italic;")
+        self.sample_note.setVisible(False)
         self.reset_button = QPushButton("Reset thresholds")
         form = QFormLayout()
         form.addRow("photograph", self.aid_box)
@@ -172,6 +182,7 @@ class LesionPanel(QWidget):
         layout.setSpacing(4)
         layout.addLayout(form)
         layout.addWidget(self.truth_label)
+        layout.addWidget(self.sample_note)
         self.rows = {lesion: LesionRow(lesion) for lesion in LESIONS}
         for row in self.rows.values():
             layout.addWidget(row)

@@ -28,3 +28,12 @@ def sample_images() -> list[Path]:
     """The bundled sample photographs, sorted by name."""
     folder = resources_dir() / "samples"
     return list_images(folder) if folder.is_dir() else []
+
+
+def is_bundled_sample(path: Path) -> bool:
+    """Whether ``path`` is one of the bundled sample photographs (synthetic drawings)."""
+    folder = resources_dir() / "samples"
+    try:
+        return Path(path).resolve().parent == folder.resolve()
+    except OSError:
+        return False
