@@ -29,7 +29,7 @@ from app.worklist import ImageState
 if TYPE_CHECKING:
     pass
 from core.assets.model_card import card_for_readers
-from core.assets.paths import is_bundled_sample
+from core.assets.paths import is_synthetic_sample
 from core.data.ground_truth import GroundTruthSource, find_ground_truth
 from core.imaging.io import IMAGE_SUFFIXES
 from core.inference.predict_files import expand_inputs
@@ -273,7 +273,7 @@ class Controller(QObject):
         source = analysis.truth_source.describe() if analysis.truth_source else None
         self.worklist.set_truth(analysis.path, source)
         self.panel.truth_label.setText(f"ground truth: {source or 'none found'}")
-        self.panel.sample_note.setVisible(is_bundled_sample(analysis.path))
+        self.panel.sample_note.setVisible(is_synthetic_sample(analysis.path))
         self.pr.set_scores(analysis.scores, *self.pooled())
         self.drawing.show_pr_rows()
         self.modes.show_legend()

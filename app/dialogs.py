@@ -14,7 +14,7 @@ from PySide6.QtGui import QAction, QTextCursor
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox, QTextBrowser, QVBoxLayout, QWidget
 
 import core
-from core.assets.notices import IDRID_ATTRIBUTION, QT_NOTE, components
+from core.assets.notices import IDRID_ATTRIBUTION, QT_NOTE, SAMPLE_ATTRIBUTION, components
 from core.assets.paths import resources_dir
 from core.inference.predict_files import DISCLAIMER
 from core.lesions import LESIONS
@@ -113,7 +113,9 @@ def about_html(loaded: LoadedModel | None) -> tuple[str, str]:
     notices = resources_dir().parent / "THIRD_PARTY_NOTICES.txt"
     if notices.is_file():
         tail.append(f"<p>Full licence texts: {html.escape(str(notices))}</p>")
-    tail.append(f"<h3>Data</h3><p>{html.escape(IDRID_ATTRIBUTION)}</p>")
+    tail.append(
+        f"<h3>Data</h3><p>{html.escape(IDRID_ATTRIBUTION)}</p><p>{html.escape(SAMPLE_ATTRIBUTION)}</p>"
+    )
     return "".join(parts), "".join(tail)
 
 

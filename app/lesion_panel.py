@@ -25,7 +25,7 @@ from core.review.display import MIN_THRESHOLD_LEVEL, DisplayAid
 from core.review.lesion_stats import LesionStats
 from core.review.state import Layer
 
-#: Shown beside a bundled sample: what a new user sees first is a drawing, not a photograph.
+#: Shown beside a bundled synthetic sample: a drawing, not a photograph.
 SAMPLE_NOTE = (
     "Bundled sample: a synthetic drawing, not a photograph; the model's marks on it do not show "
     "its accuracy (Help > About LesionLens)."

@@ -1,4 +1,5 @@
-"""Make the built-in synthetic sample images (with IDRiD-style masks beside them).
+"""Make the built-in samples: synthetic photographs (with IDRiD-style masks beside them) and
+a real normal fundus (CC0, from scikit-image; no masks).
 
 Run from the repository root: ``python scripts/make_builtin_assets.py``. Deterministic
 (fixed seeds). The built-in model comes from a training run through ``scripts/ship_model.py``.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from core.assets.paths import resources_dir
+from core.assets.paths import NORMAL_FUNDUS_SAMPLE, resources_dir
 from core.data.synthetic import encode_jpeg, synth_fundus, write_palette_tiff
 from core.imaging.io import write_bytes_atomic
 
@@ -26,6 +27,15 @@ def make_samples(count: int = 2) -> None:
             if mask.any():
                 write_palette_tiff(folder / f"{stem}_{lesion.code}.tif", mask)
         log.info("wrote %s", stem)
+
+
+def make_normal_fundus() -> None:
+    """scikit-image's normal fundus (1411 x 1411, CC0; ``SAMPLE_ATTRIBUTION``) as a JPEG sample."""
+    from skimage.data import retina
+
+    folder = resources_dir() / "samples"
+    write_bytes_atomic(folder / NORMAL_FUNDUS_SAMPLE, encode_jpeg(retina(), quality=95))
+    log.info("wrote %s", NORMAL_FUNDUS_SAMPLE)
 
 
 def make_icon(size: int = 256) -> None:
@@ -63,4 +73,5 @@ def make_icon(size: int = 256) -> None:
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
     make_samples()
+    make_normal_fundus()
     make_icon()

@@ -36,6 +36,13 @@ IDRID_ATTRIBUTION = (
     "No IDRiD image is bundled."
 )
 
+SAMPLE_ATTRIBUTION = (
+    "The sample photograph normal_fundus_cc0.jpg is 'Fundus photograph of normal left eye' by "
+    "Mikael Häggström (Wikimedia Commons; WikiJournal of Medicine 2014, doi:10.15347/wjm/2014.008), "
+    "dedicated to the public domain under CC0 1.0, as scikit-image ships it (skimage.data.retina). "
+    "The other samples are synthetic drawings."
+)
+
 QT_NOTE = (
     "Qt and PySide6 are used under the GNU LGPL v3: the bundle contains them as separate, "
     "replaceable shared libraries; their source is available from https://download.qt.io and "
@@ -100,7 +107,7 @@ def notices_text(leave_out: tuple[str, ...] = ()) -> str:
     lines = ["LesionLens: third-party components and data", "=" * 44, ""]
     rows = [row for row in components() if row[0] not in leave_out]
     lines += [f"{name} {version}: {licence}" for name, version, licence in rows]
-    lines += ["", QT_NOTE, "", IDRID_ATTRIBUTION, ""]
+    lines += ["", QT_NOTE, "", IDRID_ATTRIBUTION, "", SAMPLE_ATTRIBUTION, ""]
     for name in (name for name in BUNDLED if name not in leave_out):
         for path, text in _licence_texts(name):
             lines += ["", "-" * 78, f"{name}: {path}", "-" * 78, text.rstrip()]

@@ -9,6 +9,10 @@ from pathlib import Path
 from core.imaging.io import list_images
 
 DEFAULT_MODEL_NAME = "lesionlens-idrid-w025-robust.safetensors"
+#: The bundled samples drawn by ``core.data.synthetic`` (the others are photographs).
+SYNTHETIC_PREFIX = "synthetic_"
+#: The bundled photograph: a normal fundus, CC0 (``core.assets.notices.SAMPLE_ATTRIBUTION``).
+NORMAL_FUNDUS_SAMPLE = "normal_fundus_cc0.jpg"
 
 
 def resources_dir() -> Path:
@@ -30,10 +34,11 @@ def sample_images() -> list[Path]:
     return list_images(folder) if folder.is_dir() else []
 
 
-def is_bundled_sample(path: Path) -> bool:
-    """Whether ``path`` is one of the bundled sample photographs (synthetic drawings)."""
+def is_synthetic_sample(path: Path) -> bool:
+    """Whether ``path`` is one of the bundled synthetic drawings (``synthetic_*``), not a photograph."""
     folder = resources_dir() / "samples"
     try:
-        return Path(path).resolve().parent == folder.resolve()
+        resolved = Path(path).resolve()
+        return resolved.parent == folder.resolve() and resolved.name.startswith(SYNTHETIC_PREFIX)
     except OSError:
         return False

@@ -354,7 +354,7 @@ def test_a_bundled_sample_is_labelled_a_drawing_and_a_photograph_is_not(
     qtbot, controller: Controller, dataset: list[Path], monkeypatch
 ) -> None:
     drawing = dataset[0].resolve()  # stands in for a bundled sample (those are large to predict)
-    monkeypatch.setattr("app.controller.is_bundled_sample", lambda path: Path(path).resolve() == drawing)
+    monkeypatch.setattr("app.controller.is_synthetic_sample", lambda path: Path(path).resolve() == drawing)
     _open(qtbot, controller, *dataset)
     note = controller.panel.sample_note
     assert note.isVisibleTo(controller.panel) and "synthetic drawing" in note.text()

@@ -19,5 +19,6 @@ def test_every_bundled_component_has_a_version_and_a_licence() -> None:
 def test_notices_file_has_licence_texts_and_the_idrid_attribution(tmp_path: Path) -> None:
     text = write_notices(tmp_path / "NOTICES.txt").read_text(encoding="utf-8")
     assert "CC BY 4.0" in text and "IDRiD" in text and "LGPL" in text
+    assert "normal_fundus_cc0.jpg" in text and "CC0 1.0" in text  # the bundled photograph
     assert text.count("-" * 78) >= 4, "licence texts of several distributions were found"
     assert "Permission is hereby granted" in text  # an MIT text (pyqtgraph)
