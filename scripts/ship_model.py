@@ -117,6 +117,15 @@ def _recipe_rows(train: dict) -> list[str]:
     ]
 
 
+def _largest_region_text(result: dict) -> str:
+    """ "HE 1012 px (any 1012)" for a check's largest flagged healthy-eye region, or "not measured"."""
+    largest = result.get("healthy_eye_largest_region_px")
+    if not largest:
+        return "not measured"
+    lesion = max((c for c in largest if c != "any"), key=lambda c: largest[c])
+    return f"{lesion} {largest[lesion]} px (any {largest['any']} px)"
+
+
 def _comparison(before: dict, after: dict, label: str = "this model") -> list[str]:
     """Rows "previous model -> this model" for the checks (same photographs, same protocol)."""
 
@@ -128,9 +137,16 @@ def _comparison(before: dict, after: dict, label: str = "this model") -> list[st
             f"{camera:.4f} ({camera / max(1e-9, original):.2f}x)",
             f"{result['border_false_alarms']['any']:.2%} (HE {result['border_false_alarms']['HE']:.2%})",
             f"{result['healthy_eye']['any']:.2%}",
+            _largest_region_text(result),
         ]
 
-    names = ["validation mAUPR", "simulated camera mAUPR", "FOV-border false alarms", "healthy eye flagged"]
+    names = [
+        "validation mAUPR",
+        "simulated camera mAUPR",
+        "FOV-border false alarms",
+        "healthy eye flagged",
+        "healthy eye, largest flagged region",
+    ]
     previous = before.get("label") or before["model"]["name"]
     lines = [
         f"Against the previous built-in model ({previous}), same checks:",
@@ -417,6 +433,11 @@ def main() -> None:
             "validation_whole_image_aupr": evaluation["aupr"],
             "checks": {
                 "healthy_eye": checks["healthy_eye"],
+                **(
+                    {"healthy_eye_largest_region_px": checks["healthy_eye_largest_region_px"]}
+                    if "healthy_eye_largest_region_px" in checks
+                    else {}
+                ),
                 "border_false_alarms": checks["border_false_alarms"],
                 "simulated_camera_maupr": checks["simulated_camera"][head]["mAUPR"],
             }

@@ -63,6 +63,14 @@ def format_checks(result: dict[str, Any]) -> str:
         "Healthy eye (`skimage.data.retina()`), share of the field of view flagged at the default "
         "thresholds: " + ", ".join(f"{k} {v:.4%}" for k, v in healthy.items()),
     ]
+    largest = result.get("healthy_eye_largest_region_px")
+    if largest:
+        lines += [
+            "",
+            "Healthy eye, largest connected flagged region (pixels of the 1411 x 1411 photograph; "
+            "a blob a reader sees even when the share is small): "
+            + ", ".join(f"{k} {v}" for k, v in largest.items()),
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -87,7 +95,7 @@ def run_check(args: argparse.Namespace) -> int:
     """``check``."""
     from core.assets.paths import default_model_path
     from core.inference.predictor import Predictor
-    from core.learning.robustness import flagged_share, healthy_eye_image, validation_checks
+    from core.learning.robustness import flagged_findings, healthy_eye_image, validation_checks
     from core.network.backends import chosen_backend
     from core.network.checkpoint import load_checkpoint
 
@@ -119,7 +127,9 @@ def run_check(args: argparse.Namespace) -> int:
             "the healthy-eye check needs scikit-image (skimage.data.retina); "
             "install the development extras: pip install -e '.[dev]'"
         ) from exc
-    result["healthy_eye"] = flagged_share(predictor, healthy, thresholds)
+    findings = flagged_findings(predictor, healthy, thresholds)
+    result["healthy_eye"] = findings.share
+    result["healthy_eye_largest_region_px"] = findings.largest_region_px
     result["model"] = loaded.provenance()
     args.out.mkdir(parents=True, exist_ok=True)
     write_json(args.out / "checks.json", result)

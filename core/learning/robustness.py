@@ -5,7 +5,9 @@
   darkened, cooler in colour and JPEG-recompressed; predicted; the maps resized back to the
   original pixels and scored against the original masks (pooled AUPR, as :mod:`core.scoring.evaluation`).
 - **Healthy eye**: scikit-image's normal fundus (``skimage.data.retina()``): the share of
-  the field of view flagged as any lesion at the model's default thresholds (target <= 0.1 %).
+  the field of view flagged as any lesion at the model's default thresholds (target <= 0.1 %),
+  and per lesion the largest connected flagged region in pixels: one blob on the fovea is what
+  a reader sees, and a share of the field of view can stay small while it grows.
 - **Field-of-view border false alarms**: in the outer 5 % of the field of view's radius,
   the share of pixels flagged as a lesion at the default thresholds where the ground truth
   has no lesion.
@@ -172,10 +174,31 @@ def validation_checks(
     }
 
 
-def flagged_share(
+def largest_region_px(mask: np.ndarray) -> int:
+    """Pixels of the largest 8-connected region of an H x W bool mask (0 when empty)."""
+    if not mask.any():
+        return 0
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    return int(stats[1:, cv2.CC_STAT_AREA].max())
+
+
+@dataclass(frozen=True)
+class FlaggedFindings:
+    """What the default thresholds flag on one photograph.
+
+    Attributes:
+        share: per lesion code and ``any``, flagged pixels / field-of-view pixels.
+        largest_region_px: per lesion code and ``any``, the largest connected flagged region.
+    """
+
+    share: dict[str, float]
+    largest_region_px: dict[str, int]
+
+
+def flagged_findings(
     predictor: Predictor, image: np.ndarray, thresholds: dict[Lesion, float]
-) -> dict[str, float]:
-    """Share of the field of view flagged at ``thresholds``, per lesion code and ``any``.
+) -> FlaggedFindings:
+    """Share of the field of view flagged at ``thresholds`` and the largest flagged regions.
 
     Args:
         predictor: the model (its configured head).
@@ -186,13 +209,23 @@ def flagged_share(
     probs = predictor.predict(image, fov)
     inside = max(1, int(fov.mask.sum()))
     flagged_any = np.zeros(fov.mask.shape, bool)
-    out: dict[str, float] = {}
+    share: dict[str, float] = {}
+    largest: dict[str, int] = {}
     for lesion in LESIONS:
         flagged = probs.mask(lesion, thresholds[lesion]) & fov.mask
         flagged_any |= flagged
-        out[lesion.code] = float(flagged.sum()) / inside
-    out["any"] = float(flagged_any.sum()) / inside
-    return out
+        share[lesion.code] = float(flagged.sum()) / inside
+        largest[lesion.code] = largest_region_px(flagged)
+    share["any"] = float(flagged_any.sum()) / inside
+    largest["any"] = largest_region_px(flagged_any)
+    return FlaggedFindings(share, largest)
+
+
+def flagged_share(
+    predictor: Predictor, image: np.ndarray, thresholds: dict[Lesion, float]
+) -> dict[str, float]:
+    """Share of the field of view flagged at ``thresholds``, per lesion code and ``any``."""
+    return flagged_findings(predictor, image, thresholds).share
 
 
 def healthy_eye_image() -> np.ndarray:

@@ -261,7 +261,12 @@ def test_robust_preset_trains_and_its_model_repeats_the_preprocessing(
     assert set(result["original"]) == {"1", "2", "3", "4", "mean"}
     assert 0 <= result["simulated_camera"][result["head"]]["mAUPR"] <= 1
     assert 0 <= result["border_false_alarms"]["any"] <= 1 and 0 <= result["healthy_eye"]["any"] <= 1
-    assert "Simulated camera / original" in (out / "checks.md").read_text()
+    largest = result["healthy_eye_largest_region_px"]
+    assert set(largest) == {"MA", "HE", "EX", "SE", "any"}
+    assert all(largest[c] <= largest["any"] for c in ("MA", "HE", "EX", "SE"))
+    assert (largest["any"] > 0) == (result["healthy_eye"]["any"] > 0)
+    text = (out / "checks.md").read_text()
+    assert "Simulated camera / original" in text and "largest connected flagged region" in text
 
 
 def test_a_training_can_start_from_a_model_file(tiny_checkpoint: Path) -> None:
