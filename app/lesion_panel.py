@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.overlay_state import OverlayStyle, Rgb, TruthMode
+from core.imaging.lesion_stats import LesionStats
 from core.imaging.probability_maps import probability_to_level
 from core.lesions import LESIONS, Lesion
 from core.review.display import MIN_THRESHOLD_LEVEL, DisplayAid
-from core.review.lesion_stats import LesionStats
 from core.review.state import Layer
 
 #: Shown beside a bundled synthetic sample: a drawing, not a photograph.

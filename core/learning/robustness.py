@@ -25,6 +25,7 @@ import numpy as np
 
 from core.data.datasets import Sample
 from core.imaging.fov import FovCrop, detect_fov
+from core.imaging.lesion_stats import mask_stats
 from core.inference.predictor import Predictor
 from core.learning.camera_variation import expose, jpeg_roundtrip
 from core.lesions import LESIONS, Lesion
@@ -174,14 +175,6 @@ def validation_checks(
     }
 
 
-def largest_region_px(mask: np.ndarray) -> int:
-    """Pixels of the largest 8-connected region of an H x W bool mask (0 when empty)."""
-    if not mask.any():
-        return 0
-    _, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    return int(stats[1:, cv2.CC_STAT_AREA].max())
-
-
 @dataclass(frozen=True)
 class FlaggedFindings:
     """What the default thresholds flag on one photograph.
@@ -214,11 +207,15 @@ def flagged_findings(
     for lesion in LESIONS:
         flagged = probs.mask(lesion, thresholds[lesion]) & fov.mask
         flagged_any |= flagged
-        share[lesion.code] = float(flagged.sum()) / inside
-        largest[lesion.code] = largest_region_px(flagged)
-    share["any"] = float(flagged_any.sum()) / inside
-    largest["any"] = largest_region_px(flagged_any)
+        share[lesion.code], largest[lesion.code] = _share_and_largest(flagged, inside)
+    share["any"], largest["any"] = _share_and_largest(flagged_any, inside)
     return FlaggedFindings(share, largest)
+
+
+def _share_and_largest(flagged: np.ndarray, fov_pixels: int) -> tuple[float, int]:
+    """Share of the field of view and largest 8-connected region of an H x W bool mask."""
+    stats = mask_stats(flagged, fov_pixels)
+    return stats.area_fraction, stats.largest_px
 
 
 def flagged_share(

@@ -25,10 +25,10 @@ import numpy as np
 
 from core.errors import LesionLensError
 from core.imaging.io import encode_png
+from core.imaging.lesion_stats import mask_stats
 from core.inference.predict_files import DISCLAIMER
 from core.lesions import LESIONS, PAINT_ORDER, Lesion
 from core.review.display import lesion_labels
-from core.review.lesion_stats import mask_stats
 
 FORMATS = ("png", "tif")
 CSV_NAME = "manifest.csv"

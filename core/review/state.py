@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from core.imaging.lesion_stats import LesionStats, mask_stats
 from core.lesions import LESIONS, Lesion
 from core.review.editable_mask import EditableMask
-from core.review.lesion_stats import LesionStats, mask_stats
 from core.review.session import ImageReview, ReviewSession, ReviewStatus, now
 from core.review.session_export import session_thresholds
 from core.scoring.metrics import OperatingPoint, mask_operating_point

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QApplication
 
 from app.controller import Controller
 from app.overlay_state import TruthMode
+from core.imaging.lesion_stats import mask_stats
 from core.lesions import LESIONS, Lesion
-from core.review.lesion_stats import mask_stats
 from tests.app.conftest import drag
 
 

@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 TORCH_FREE = [
     "core.review.display",
-    "core.review.lesion_stats",
+    "core.imaging.lesion_stats",
     "core.review.navigation",
     "core.review.editable_mask",
     "core.scoring.metrics",

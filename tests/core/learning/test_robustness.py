@@ -7,7 +7,6 @@ from core.imaging.fov import detect_fov
 from core.learning.robustness import (
     SIMULATED_WIDTH,
     BorderFalseAlarms,
-    largest_region_px,
     rim_mask,
     simulate_camera,
 )
@@ -56,14 +55,3 @@ def test_border_false_alarms_count_flagged_rim_pixels_without_truth() -> None:
     assert counter.rim_pixels == rim.sum()
     assert shares["HE"] == (rim.sum() - 10) / rim.sum() and shares["any"] == shares["HE"]
     assert shares["MA"] == shares["EX"] == shares["SE"] == 0
-
-
-def test_largest_region_is_the_biggest_connected_blob_not_the_total() -> None:
-    mask = np.zeros((100, 100), bool)
-    assert largest_region_px(mask) == 0
-    mask[10:20, 10:20] = True  # 100 px
-    for i in range(30):  # 30 scattered specks of 1 px each, 130 px in all
-        mask[40 + 2 * (i // 10), 40 + 2 * (i % 10)] = True
-    assert largest_region_px(mask) == 100
-    mask[20, 20] = True  # touches the square's corner: 8-connected
-    assert largest_region_px(mask) == 101

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from core.imaging.fov import detect_fov
+from core.imaging.lesion_stats import mask_stats
 from core.imaging.probability_maps import LesionProbabilities
 from core.lesions import LESIONS, Lesion
 from core.review.engine import ImageAnalysis
-from core.review.lesion_stats import mask_stats
 from core.review.session import ReviewSession, ReviewStatus
 from core.review.state import Change, Layer, ReviewState
 

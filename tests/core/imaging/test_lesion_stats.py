@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.imaging.fov import FovCrop
-from core.review.lesion_stats import lesion_stats
+from core.imaging.lesion_stats import lesion_stats, mask_stats
 
 
 def _fov(shape: tuple[int, int]) -> FovCrop:
@@ -36,3 +36,14 @@ def test_diagonal_neighbours_are_one_component() -> None:
 def test_empty_map() -> None:
     stats = lesion_stats(np.zeros((10, 10), np.uint8), 0.5, _fov((10, 10)))
     assert (stats.count, stats.area_px, stats.largest_px, stats.area_fraction) == (0, 0, 0, 0.0)
+
+
+def test_largest_region_is_the_biggest_connected_blob_not_the_total() -> None:
+    mask = np.zeros((100, 100), bool)
+    assert mask_stats(mask, 1).largest_px == 0
+    mask[10:20, 10:20] = True  # 100 px
+    for i in range(30):  # 30 scattered specks of 1 px each, 130 px in all
+        mask[40 + 2 * (i // 10), 40 + 2 * (i % 10)] = True
+    assert mask_stats(mask, 1).largest_px == 100
+    mask[20, 20] = True  # touches the square's corner: 8-connected
+    assert mask_stats(mask, 1).largest_px == 101
