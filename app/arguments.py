@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=list(BACKENDS),
         help=BACKEND_HELP,
     )
-    p.add_argument("--flip-tta", action="store_true", help=FLIP_TTA_HELP)
+    p.add_argument("--flip-tta", action=argparse.BooleanOptionalAction, default=None, help=FLIP_TTA_HELP)
     p.add_argument(
         "--ground-truth", type=Path, default=None, help="folder with the images' masks, if not beside them"
     )

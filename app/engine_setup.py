@@ -15,7 +15,7 @@ def build_engine(
     device: str,
     cache_dir: Path | None,
     backend: str | None = None,
-    flip_tta: bool = False,
+    flip_tta: bool | None = None,
 ) -> tuple[ReviewEngine | None, str | None]:
     """The engine, or None and the reason (shown in a dialog; images can still be viewed)."""
     try:

@@ -18,10 +18,11 @@ Surround = Literal["black", "background"]
 BACKENDS: tuple[str, ...] = ("auto", "torch", "openvino")
 #: The ``--backend`` option's help, the same for the app and the command line.
 BACKEND_HELP = "auto: torch on GPUs, OpenVINO on CPUs (default: $LESIONLENS_BACKEND or auto)"
-#: The ``--flip-tta`` option's help (app, review, predict-like commands).
+#: The ``--flip-tta / --no-flip-tta`` option's help (app, review, predict-like commands).
 FLIP_TTA_HELP = (
-    "also predict every tile mirrored and average: twice the network time, slightly better maps "
-    "(validation mAUPR 0.616 against 0.602, fewer false alarms; docs/training/README.md)"
+    "average every tile's maps with its left-right mirror (twice the network time, better maps: "
+    "docs/training/README.md); default: as the model's thresholds were chosen (the model file's "
+    "inference_flip_tta); --no-flip-tta for speed"
 )
 
 

@@ -117,6 +117,16 @@ def _recipe_rows(train: dict) -> list[str]:
     ]
 
 
+def _inference_text(flip_tta: bool) -> str:
+    if flip_tta:
+        return (
+            "every tile's maps averaged with its left-right mirror (flip TTA; the thresholds, the "
+            "validation and the checks below are of maps made this way; `--no-flip-tta` halves the "
+            "network time)"
+        )
+    return "plain tiles (`--flip-tta` averages with mirrored tiles; the thresholds were chosen without)"
+
+
 def _largest_region_text(result: dict) -> str:
     """ "HE 1012 px (any 1012)" for a check's largest flagged healthy-eye region, or "not measured"."""
     largest = result.get("healthy_eye_largest_region_px")
@@ -259,6 +269,7 @@ def _card(
         f"({'no validation' if final else 'epochs incl. validation'}) |",
         f"| hardware | {hardware} |",
         f"| inference head | {head} (best validation mAUPR) |",
+        f"| inference | {_inference_text(meta.inference_flip_tta)} |",
         f"| default thresholds | {', '.join(f'{k} {v:.3f}' for k, v in meta.default_thresholds.items())} "
         f"({meta.metrics.get('thresholds_rule', 'best F1 on the validation split')}; "
         "docs/training/README.md) |",
@@ -415,13 +426,21 @@ def main() -> None:
     else:
         thresholds = {code: float(stats[code]["precise_threshold"]) for code in ("MA", "HE", "EX", "SE")}
         rule = PRECISE_RULE
-    if checks and (checks["head"] != head or checks["thresholds"] != thresholds):
-        raise SystemExit(f"{args.checks}: made with another head or thresholds; check the shipped file again")
+    flip_tta = bool(evaluation.get("flip_tta", False))  # the thresholds hold for maps made this way
+    if checks and (
+        checks["head"] != head
+        or checks["thresholds"] != thresholds
+        or bool(checks.get("flip_tta")) != flip_tta
+    ):
+        raise SystemExit(
+            f"{args.checks}: made with another head, thresholds or flip TTA; check the shipped file again"
+        )
     meta = replace(
         loaded.meta,
         name=args.name,
         default_thresholds=thresholds,
         default_head=head,
+        inference_flip_tta=flip_tta,
         training_data=f"{(final['run'] if final else run)['data']}. {ATTRIBUTION}",
         metrics={
             "validation": {

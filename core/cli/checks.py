@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from core.config import BACKENDS, InferenceConfig, TilingConfig, head_choice
+from core.config import BACKENDS, FLIP_TTA_HELP, InferenceConfig, TilingConfig, head_choice
 from core.data.datasets import LAYOUTS, Sample, discover
 from core.errors import LesionLensError
 from core.imaging.io import write_json
@@ -38,7 +38,7 @@ def add_check(sub: argparse._SubParsersAction) -> None:
     check.add_argument("--out", type=Path, default=Path("lesionlens-checks"))
     check.add_argument("--device", default="auto")
     check.add_argument("--backend", default=None, choices=list(BACKENDS), help="default: $LESIONLENS_BACKEND")
-    check.add_argument("--flip-tta", action="store_true", help="average with mirrored tiles")
+    check.add_argument("--flip-tta", action=argparse.BooleanOptionalAction, default=None, help=FLIP_TTA_HELP)
 
 
 def format_checks(result: dict[str, Any]) -> str:
@@ -107,7 +107,7 @@ def run_check(args: argparse.Namespace) -> int:
         tiling=TilingConfig(256, 32, "smooth"),
         device=args.device,
         head=head_choice(head),
-        flip_tta=args.flip_tta,
+        flip_tta=loaded.meta.uses_flip_tta(args.flip_tta),
         backend=chosen_backend(args.backend),
     )
     predictor = Predictor.from_loaded(loaded, config)
@@ -119,7 +119,7 @@ def run_check(args: argparse.Namespace) -> int:
     result = validation_checks(predictor, samples, thresholds, head, report)
     result["head"] = head
     result["thresholds"] = {lesion.code: thresholds[lesion] for lesion in LESIONS}
-    result["flip_tta"] = args.flip_tta
+    result["flip_tta"] = config.flip_tta
     try:
         healthy = healthy_eye_image()
     except ImportError as exc:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.config import BACKENDS, InferenceConfig, PreprocessConfig, TilingConfig
+from core.config import BACKENDS, FLIP_TTA_HELP, InferenceConfig, PreprocessConfig, TilingConfig
 from core.data.datasets import LAYOUTS, DatasetIndex, Sample, check, discover
 from core.errors import ConfigError, DatasetError
 from core.scoring.metrics import PRECISE_RULE
@@ -148,7 +148,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--overlap", type=int, default=32)
     evaluate.add_argument("--device", default="auto")
     evaluate.add_argument("--backend", default=None, choices=list(BACKENDS), help="default: env or auto")
-    evaluate.add_argument("--flip-tta", action="store_true", help="average with mirrored tiles")
+    evaluate.add_argument(
+        "--flip-tta", action=argparse.BooleanOptionalAction, default=None, help=FLIP_TTA_HELP
+    )
     evaluate.add_argument(
         "--set-default-thresholds",
         action="store_true",
@@ -317,7 +319,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
             config = InferenceConfig(
                 tiling=TilingConfig(args.tile, args.overlap, "smooth"),
                 device=args.device,
-                flip_tta=args.flip_tta,
+                flip_tta=loaded.meta.uses_flip_tta(args.flip_tta),
                 backend=chosen_backend(args.backend),
             )
             budget = DEFAULT_BUDGET if args.false_alarm_budget is None else args.false_alarm_budget
@@ -379,6 +381,7 @@ def _store_thresholds(loaded: LoadedModel, evaluation: Evaluation, use_budget: b
     meta = replace(
         loaded.meta,
         default_thresholds=thresholds,
+        inference_flip_tta=bool(evaluation.flip_tta),  # the thresholds hold for maps made this way
         metrics={
             **loaded.meta.metrics,
             "evaluation": json.loads(json.dumps(table)),
@@ -386,4 +389,10 @@ def _store_thresholds(loaded: LoadedModel, evaluation: Evaluation, use_budget: b
         },
     )
     save_checkpoint(loaded.path, loaded.model, meta)
-    log.info("default thresholds %s (head %s) written to %s", thresholds, head, loaded.path)
+    log.info(
+        "default thresholds %s (head %s%s) written to %s",
+        thresholds,
+        head,
+        ", mirrored tiles averaged" if evaluation.flip_tta else "",
+        loaded.path,
+    )

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import core
 from core.assets.paths import default_model_path
-from core.config import BACKEND_HELP, BACKENDS, InferenceConfig, head_choice
+from core.config import BACKEND_HELP, BACKENDS, FLIP_TTA_HELP, InferenceConfig, head_choice
 from core.errors import LesionLensError
 from core.inference.predict_files import DISCLAIMER, FileResult, expand_inputs, predict_files
 from core.inference.predictor import InferenceProgress, Predictor, model_tiling
@@ -82,9 +82,7 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
         choices=["1", "2", "3", "4", "mean"],
         help="deep-supervision output (default: the model's)",
     )
-    p.add_argument(
-        "--flip-tta", action="store_true", help="average with left-right mirrored tiles (twice the time)"
-    )
+    p.add_argument("--flip-tta", action=argparse.BooleanOptionalAction, default=None, help=FLIP_TTA_HELP)
     p.add_argument("--masks", action="store_true", help="also write binary masks at the thresholds")
     p.add_argument(
         "--thresholds", type=parse_thresholds, default={}, help="e.g. MA=0.5,HE=0.5 (default: the model's)"
@@ -173,7 +171,7 @@ def run_predict(args: argparse.Namespace) -> int:
         device=args.device,
         precision=args.precision,
         head=head_choice(args.head or meta.default_head),
-        flip_tta=args.flip_tta,
+        flip_tta=meta.uses_flip_tta(args.flip_tta),
         backend=backend,
     )
     thresholds = None

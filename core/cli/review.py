@@ -74,7 +74,7 @@ def add_review(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", type=Path, default=None, help="model file; default: the built-in model")
     p.add_argument("--device", default="auto")
     p.add_argument("--backend", default=None, choices=list(BACKENDS), help="default: $LESIONLENS_BACKEND")
-    p.add_argument("--flip-tta", action="store_true", help=FLIP_TTA_HELP)
+    p.add_argument("--flip-tta", action=argparse.BooleanOptionalAction, default=None, help=FLIP_TTA_HELP)
 
 
 def run_review(args: argparse.Namespace) -> int:

@@ -35,15 +35,21 @@ def selftest_dir() -> Path:
 
 
 def selftest_config(
-    meta_tile: int, meta_overlap: int, head: str, backend: str = "torch", precision: str = "fp32"
+    meta_tile: int,
+    meta_overlap: int,
+    head: str,
+    backend: str = "torch",
+    precision: str = "fp32",
+    flip_tta: bool = False,
 ) -> InferenceConfig:
-    """CPU, the model's tiling and head; the reference's backend and precision unless given."""
+    """CPU, the model's tiling, head and flip TTA; the reference's backend and precision unless given."""
     return InferenceConfig(
         tiling=TilingConfig(tile_size=meta_tile, overlap=meta_overlap, blending="smooth"),  # as the app
         device="cpu",
         precision=precision,  # type: ignore[arg-type]
         head=head_choice(head),
         backend=backend_choice(backend),
+        flip_tta=flip_tta,
     )
 
 
@@ -55,7 +61,12 @@ def predict_reference_image(
     loaded = load_for_inference(model_path or default_model_path(), "cpu", backend)
     meta = loaded.meta
     config = selftest_config(
-        meta.inference_tile_size, meta.inference_overlap, meta.default_head, backend, precision
+        meta.inference_tile_size,
+        meta.inference_overlap,
+        meta.default_head,
+        backend,
+        precision,
+        meta.uses_flip_tta(),
     )
     predictor = Predictor.from_loaded(loaded, config)
     prediction = predictor.predict(read_image(selftest_dir() / IMAGE_NAME))

@@ -35,7 +35,7 @@ def evaluate_model(
     """Whole-image protocol for all four heads and their mean, with the far-from-lesion false
     alarms that the low-false-alarm operating point is held to (``false_alarm_budget``)."""
     predictor = Predictor.from_loaded(loaded, config)
-    evaluation = Evaluation("images", {}, false_alarm_budget=false_alarm_budget)
+    evaluation = Evaluation("images", {}, false_alarm_budget=false_alarm_budget, flip_tta=config.flip_tta)
     for index, sample in enumerate(samples):
         image, masks = sample.load()
         heads = predictor.predict_all_heads(image)

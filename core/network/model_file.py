@@ -43,6 +43,9 @@ class CheckpointMeta:
         inference_tile_size, inference_overlap: recommended sliding-window settings.
         default_thresholds: per lesion code, probability in 0..1.
         default_head: deep-supervision output to use (``"1"``..``"4"`` or ``"mean"``).
+        inference_flip_tta: the default thresholds were chosen on maps averaged with their
+            left-right mirror (flip test-time augmentation); inference does the same unless
+            told otherwise (``--no-flip-tta``). False in files made before it existed.
         preprocess: field-of-view scale and illumination normalisation the model was
             trained with (inference repeats them); files without it use photographs as they are.
         trained: False for an untrained (randomly initialised) model.
@@ -65,6 +68,7 @@ class CheckpointMeta:
         default_factory=lambda: {lesion.code: 0.5 for lesion in LESIONS}
     )
     default_head: str = "4"
+    inference_flip_tta: bool = False
     preprocess: PreprocessConfig = PreprocessConfig()
     trained: bool = False
     training_data: str = ""
@@ -76,6 +80,10 @@ class CheckpointMeta:
     def thresholds(self) -> dict[Lesion, float]:
         """Per lesion, the recommended threshold (0.5 where the file has none)."""
         return {lesion: float(self.default_thresholds.get(lesion.code, 0.5)) for lesion in LESIONS}
+
+    def uses_flip_tta(self, requested: bool | None = None) -> bool:
+        """Whether maps average mirrored tiles: ``requested`` if given, else as the thresholds were chosen."""
+        return self.inference_flip_tta if requested is None else requested
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""
@@ -90,6 +98,7 @@ class CheckpointMeta:
             "inference_overlap": self.inference_overlap,
             "default_thresholds": dict(self.default_thresholds),
             "default_head": self.default_head,
+            "inference_flip_tta": self.inference_flip_tta,
             "preprocess": self.preprocess.to_dict(),
             "trained": self.trained,
             "training_data": self.training_data,
@@ -204,6 +213,7 @@ def meta_problem(meta: CheckpointMeta) -> str | None:
         "created": str,
         "software": str,
         "trained": bool,
+        "inference_flip_tta": bool,
     }
     for key, kind in types.items():
         if not isinstance(getattr(meta, key), kind):

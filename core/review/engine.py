@@ -99,9 +99,9 @@ class ReviewEngine:
         device: ``auto``, ``cpu``, ``cuda``...
         backend: ``auto``, ``torch`` or ``openvino`` (None: the user's setting, see
             :func:`core.network.backends.backend_setting`).
-        flip_tta: also predict every tile mirrored and average (twice the network time; on
-            the validation photographs mAUPR 0.616 against 0.602 and fewer false alarms,
-            docs/training/README.md).
+        flip_tta: also predict every tile mirrored and average (twice the network time, better
+            maps: docs/training/README.md); None: as the model's thresholds were chosen
+            (``inference_flip_tta`` in the model file).
     """
 
     def __init__(
@@ -110,7 +110,7 @@ class ReviewEngine:
         cache: PredictionCache | None = None,
         device: str = "auto",
         backend: str | None = None,
-        flip_tta: bool = False,
+        flip_tta: bool | None = None,
     ) -> None:
         self.loaded: LoadedModel = load_for_inference(model_path, device, chosen_backend(backend))
         meta = self.loaded.meta
@@ -119,7 +119,7 @@ class ReviewEngine:
             device=device,
             head=head_choice(meta.default_head),
             backend=chosen_backend(backend),
-            flip_tta=flip_tta,
+            flip_tta=meta.uses_flip_tta(flip_tta),
         )
         # the resolved backend is part of the cache key: the backends' maps differ slightly
         self.config = replace(config, backend=resolve_backend(config))

@@ -48,6 +48,8 @@ class Evaluation:
     #: per head, false alarms far from any lesion (whole-image protocol with ground truth)
     alarms: dict[str, FalseAlarmAccumulator] = field(default_factory=dict)
     false_alarm_budget: float = DEFAULT_BUDGET
+    #: whether the maps averaged mirrored tiles (None: not known, e.g. a predictions folder)
+    flip_tta: bool | None = None
 
     def add_alarms(self, head: str, alarms: FalseAlarmAccumulator) -> None:
         """Add one photograph's far-from-lesion histograms of ``head``."""
@@ -92,6 +94,8 @@ class Evaluation:
             "aupr": self.aupr_table(),
             "heads": {},
         }
+        if self.flip_tta is not None:
+            out["flip_tta"] = self.flip_tta
         for head, acc in self.pooled.items():
             stats = acc.summary()
             for lesion in LESIONS:

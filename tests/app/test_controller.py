@@ -348,6 +348,12 @@ def test_the_status_bar_says_when_mirrored_tiles_are_averaged(
     qtbot.addWidget(ctl.window)
     assert "mirrored tiles" in ctl.window.model_label.text()
     ctl.shutdown()
+    # without the option the model file decides (this one: plain); --no-flip-tta forces plain
+    for given in ([], ["--no-flip-tta"]):
+        args = build_parser().parse_args([*given, "--model", str(tiny_checkpoint), "--device", "cpu"])
+        assert args.flip_tta is (None if not given else False)
+        engine, _ = build_engine(args.model, args.device, tmp_path / "cache", args.backend, args.flip_tta)
+        assert engine is not None and engine.config.flip_tta is False
 
 
 def test_a_bundled_sample_is_labelled_a_drawing_and_a_photograph_is_not(

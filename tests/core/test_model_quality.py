@@ -45,6 +45,7 @@ def _validation_aupr(backend: str, precision: str) -> dict[str, float]:
         head=loaded.meta.default_head,
         backend=backend,  # type: ignore[arg-type]
         precision=precision,  # type: ignore[arg-type]
+        flip_tta=loaded.meta.uses_flip_tta(),  # as the app predicts
     )
     predictor = Predictor.from_loaded(loaded, config)
     pooled = PRAccumulator()
@@ -89,7 +90,10 @@ def test_shipped_model_leaves_a_healthy_eye_clear() -> None:
 
     loaded = load_checkpoint(default_model_path())
     config = InferenceConfig(
-        tiling=TilingConfig(256, 32, "smooth"), device="cpu", head=loaded.meta.default_head
+        tiling=TilingConfig(256, 32, "smooth"),
+        device="cpu",
+        head=loaded.meta.default_head,
+        flip_tta=loaded.meta.uses_flip_tta(),
     )
     share = flagged_share(
         Predictor.from_loaded(loaded, config), healthy_eye_image(), loaded.meta.thresholds()

@@ -124,6 +124,14 @@ def test_train_then_evaluate_end_to_end(synthetic_data: Path, tmp_path: Path) ->
     )
     stored = load_checkpoint(run / "best.safetensors").meta
     assert "0.05%" in stored.metrics["thresholds_rule"]
+    assert stored.inference_flip_tta is False and "flip_tta" in val_report and not val_report["flip_tta"]
+    mirrored_args = ("--val-of", str(run), "--out", str(val_out), "--tile", "64", "--set-default-thresholds")
+    assert _evaluate(run, synthetic_data, *mirrored_args, "--flip-tta") == 0
+    # thresholds chosen on mirrored-tile maps: the file says so, and inference follows it by default
+    assert load_checkpoint(run / "best.safetensors").meta.inference_flip_tta is True
+    assert json.loads((val_out / "evaluation_images.json").read_text())["flip_tta"] is True
+    assert _evaluate(run, synthetic_data, *mirrored_args, "--no-flip-tta") == 0
+    assert load_checkpoint(run / "best.safetensors").meta.inference_flip_tta is False
     assert _evaluate(run, synthetic_data, "--val-of", str(run), "--false-alarm-budget", "2") == 2
 
     tiles_out = tmp_path / "eval_tiles"

@@ -23,9 +23,13 @@ def test_round_trip_keeps_weights_and_metadata(tmp_path: Path, tiny_model: UNetP
         default_thresholds={"MA": 0.3, "HE": 0.4, "EX": 0.5, "SE": 0.6},
         metrics={"aupr": {"MA": 0.41}},
         training_data="IDRiD 40/14",
+        inference_flip_tta=True,
     )
     path = save_checkpoint(tmp_path / "m.safetensors", tiny_model, meta, dtype=torch.float32)
     loaded = load_checkpoint(path)
+    assert loaded.meta.inference_flip_tta and loaded.meta.uses_flip_tta()
+    assert not loaded.meta.uses_flip_tta(False) and CheckpointMeta("t", tiny_model.config).uses_flip_tta(True)
+    assert not CheckpointMeta("t", tiny_model.config).uses_flip_tta()  # files made before the setting
     assert loaded.meta.default_thresholds["SE"] == 0.6 and loaded.meta.metrics == {"aupr": {"MA": 0.41}}
     assert loaded.meta.created and loaded.meta.software.startswith("lesionlens")
     assert len(loaded.sha256) == 64
@@ -147,6 +151,7 @@ def test_builtin_model_is_trained_with_card_and_thresholds() -> None:
         ({"std": [0.2, 0.0, 0.2]}, "must be positive"),
         ({"inference_tile_size": 100}, "inference_tile_size=100"),
         ({"inference_overlap": 64}, "inference_overlap=64"),
+        ({"inference_flip_tta": "yes"}, "inference_flip_tta='yes'"),
     ],
 )
 def test_model_metadata_out_of_range_is_refused_before_anything_is_built(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from core.errors import ImageReadError
 from core.inference.prediction_cache import PredictionCache
 from core.inference.predictor import InferenceProgress, model_tiling, run_to_end
 from core.lesions import LESIONS, Lesion
+from core.network.checkpoint import save_checkpoint, torch_model
 from core.review.engine import ReviewEngine, combine, open_without_model, score, with_truth
 from core.scoring.metrics import PRAccumulator
 
@@ -71,6 +73,17 @@ def test_mirrored_tiles_are_their_own_cache_entry_and_recorded(
     assert mirrored_engine.open(idrid_image).from_cache
     assert mirrored_engine.provenance()["flip_tta"] is True and engine.provenance()["flip_tta"] is False
     assert mirrored_engine.provenance()["sha256"] == engine.loaded.sha256
+
+
+def test_a_model_whose_thresholds_were_chosen_on_mirrored_tiles_predicts_so_by_default(
+    engine: ReviewEngine, tmp_path: Path
+) -> None:
+    meta = replace(engine.loaded.meta, inference_flip_tta=True)
+    path = tmp_path / "mirrored.safetensors"
+    save_checkpoint(path, torch_model(engine.loaded), meta)
+    assert ReviewEngine(path, engine.cache, device="cpu").config.flip_tta is True
+    assert ReviewEngine(path, engine.cache, device="cpu", flip_tta=False).config.flip_tta is False
+    assert engine.config.flip_tta is False  # a file without the setting: plain tiles
 
 
 def test_scores_are_the_field_of_view_histograms(engine: ReviewEngine, idrid_image: Path) -> None:
