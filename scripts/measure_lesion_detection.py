@@ -56,6 +56,8 @@ def main() -> int:
     predictor = Predictor.from_loaded(loaded, InferenceConfig())
     found = {name: {c: [0, 0] for c in sets[name]} for name in sets}
     false = {name: {c: [0, 0] for c in sets[name]} for name in sets}
+    # per lesion, the false marks a reader sees without zooming: >= 100 px, >= 500 px, their pixels
+    visible = {name: {c: [0, 0, 0] for c in sets[name]} for name in sets}
     for sample in samples:
         image, masks = sample.load()
         prediction = predictor.predict(image)
@@ -68,17 +70,30 @@ def main() -> int:
                     touched = np.unique(labels[marked & truth])
                     found[name][lesion.code][0] += int((touched > 0).sum())
                     found[name][lesion.code][1] += count - 1
-                count, labels = cv2.connectedComponents(marked.astype(np.uint8))
+                count, labels, stats, _ = cv2.connectedComponentsWithStats(marked.astype(np.uint8))
                 hits = np.unique(labels[truth]) if truth is not None else np.array([0])
                 false[name][lesion.code][0] += (count - 1) - int((hits > 0).sum())
                 false[name][lesion.code][1] += count - 1
+                is_false = np.ones(count, bool)
+                is_false[0] = False
+                is_false[hits] = False
+                sizes = stats[is_false, cv2.CC_STAT_AREA]
+                tally = visible[name][lesion.code]
+                tally[0] += int((sizes >= 100).sum())
+                tally[1] += int((sizes >= 500).sum())
+                tally[2] += int(sizes[sizes >= 100].sum())
         log.info("%s", sample.stem)
-    lines = [f"| {len(samples)} photographs | lesions found | marks on no lesion |", "|---|---|---|"]
+    lines = [
+        f"| {len(samples)} photographs | lesions found | marks on no lesion | "
+        "of those, >= 100 px / >= 500 px; pixels of the >= 100 px ones |",
+        "|---|---|---|---|",
+    ]
     for name, thresholds in sets.items():
         shown = ", ".join(f"{c} {t:.3f}" for c, t in thresholds.items())
         hit = "; ".join(f"{c} {v[0]}/{v[1]} ({v[0] / max(v[1], 1):.0%})" for c, v in found[name].items())
         wrong = "; ".join(f"{c} {v[0]}/{v[1]}" for c, v in false[name].items())
-        lines.append(f"| {name} ({shown}) | {hit} | {wrong} |")
+        seen = "; ".join(f"{c} {v[0]} / {v[1]}; {v[2]:,} px" for c, v in visible[name].items())
+        lines.append(f"| {name} ({shown}) | {hit} | {wrong} | {seen} |")
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
 

@@ -71,13 +71,11 @@ def _compute_text(run: dict) -> str:
     return f"precision {run['train'].get('precision', 'auto')} (resolved precision not recorded)"
 
 
-def _start_rows(train: dict) -> tuple[list[str], int]:
-    """A card row for a fine-tune (``train --init-weights``) and the epochs its start had had."""
-    start = train.get("init_weights")
-    if not start:
-        return [], 0
-    text, epochs = f"fine-tuned from `{start}`", 0
-    if Path(start).exists():
+def _start_text(start: str, depth: int = 0) -> tuple[str, int]:
+    """What a fine-tune started from, following a start that was itself a fine-tune; and the
+    epochs all those starts had had."""
+    text, epochs = f"`{start}`", 0
+    if Path(start).exists() and depth < 8:
         parent = load_checkpoint(start).meta
         epochs = int(parent.metrics.get("epochs_done", 0))
         text += f" ({parent.name}, {epochs} epochs of its own"
@@ -85,8 +83,27 @@ def _start_rows(train: dict) -> tuple[list[str], int]:
         if parent_log.exists():
             hours = sum(float(r["seconds"]) for r in csv.DictReader(parent_log.open())) / 3600
             text += f", {hours:.2f} h incl. validation"
+        parent_config = Path(start).parent / "config.json"
+        grandparent = (
+            json.loads(parent_config.read_text())["train"].get("init_weights")
+            if parent_config.exists()
+            else None
+        )
+        if grandparent:
+            earlier, earlier_epochs = _start_text(grandparent, depth + 1)
+            text += f"; itself fine-tuned from {earlier}"
+            epochs += earlier_epochs
         text += ")"
-    return [f"| started from | {text} |"], epochs
+    return text, epochs
+
+
+def _start_rows(train: dict) -> tuple[list[str], int]:
+    """A card row for a fine-tune (``train --init-weights``) and the epochs its starts had had."""
+    start = train.get("init_weights")
+    if not start:
+        return [], 0
+    text, epochs = _start_text(start)
+    return [f"| started from | fine-tuned from {text} |"], epochs
 
 
 def _recipe_rows(train: dict) -> list[str]:
@@ -231,6 +248,7 @@ def _card(
     head: str,
     hardware: str,
     final: dict | None = None,
+    checkpoint: str = "",
 ) -> str:
     """``final``: {"run": config, "rows": log rows, "validation_checks": RUN's checks} when the
     weights are the all-photographs model (``--final-run``)."""
@@ -265,6 +283,7 @@ def _card(
         f"| optimiser | AdamW lr {train['lr']}, weight decay {train['weight_decay']}, "
         f"cosine schedule, batch {train['batch_size']}, {_compute_text(shipped_run)} |",
         f"| epochs | {epochs} |",
+        *([f"| checkpoint | {checkpoint} |"] if checkpoint else []),
         f"| wall time | {sum(float(r['seconds']) for r in shipped_rows) / 3600:.2f} h "
         f"({'no validation' if final else 'epochs incl. validation'}) |",
         f"| hardware | {hardware} |",
@@ -394,9 +413,18 @@ def main() -> None:
     parser.add_argument(
         "--validation-checks", type=Path, default=None, help="with --final-run: checks.json of RUN's model"
     )
+    parser.add_argument(
+        "--weights",
+        type=Path,
+        default=None,
+        help="ship this model file of RUN instead of RUN/best.safetensors (e.g. a copy of its last epoch); "
+        "--evaluation must be of this file",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
-    loaded = load_checkpoint((args.final_run or args.run) / "best.safetensors")
+    if args.weights and args.final_run:
+        raise SystemExit("--weights and --final-run: give one")
+    loaded = load_checkpoint(args.weights or (args.final_run or args.run) / "best.safetensors")
     final = None
     if args.final_run:
         final_run = json.loads((args.final_run / "config.json").read_text())
@@ -411,6 +439,17 @@ def main() -> None:
         }
     run = json.loads((args.run / "config.json").read_text())
     rows = list(csv.DictReader((args.run / "log.csv").open()))
+    done = int(loaded.meta.metrics.get("epochs_done", len(rows)))
+    if final:
+        checkpoint = ""
+    elif not args.weights:
+        checkpoint = f"epoch {done} of {len(rows)}: the best validation mAUPR (`best.safetensors`)"
+    elif done == len(rows):
+        checkpoint = (
+            f"epoch {done} of {len(rows)}: the last epoch, a fixed choice (not the best-validation epoch)"
+        )
+    else:
+        checkpoint = f"epoch {done} of {len(rows)} (`{args.weights.name}`)"
     evaluation = json.loads(args.evaluation.read_text())
     checks = json.loads(args.checks.read_text()) if args.checks else None
     before = json.loads(args.before_checks.read_text()) if args.before_checks else None
@@ -476,6 +515,7 @@ def main() -> None:
             ),
             "trained_on_every_photograph": bool(final),
             "epochs": len(rows),
+            "checkpoint_epoch": done,
             "recipe": run["train"].get("preset", ""),
             "recommended_head": head,
             "thresholds_rule": rule,
@@ -484,7 +524,9 @@ def main() -> None:
     )
     target = resources_dir() / "models" / f"{args.name}.safetensors"
     save_checkpoint(target, loaded.model, meta, dtype=torch.float16)
-    card = _card(args.name, loaded, meta, run, rows, evaluation, checks, before, head, args.hardware, final)
+    card = _card(
+        args.name, loaded, meta, run, rows, evaluation, checks, before, head, args.hardware, final, checkpoint
+    )
     write_bytes_atomic(target.with_suffix(".md"), card.encode())
     log.info("shipped %s (%d bytes) and its model card", target, target.stat().st_size)
 
