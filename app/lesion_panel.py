@@ -22,7 +22,7 @@ from app.overlay_state import OverlayStyle, Rgb, TruthMode
 from core.imaging.lesion_stats import LesionStats
 from core.imaging.probability_maps import probability_to_level
 from core.lesions import LESIONS, Lesion
-from core.review.display import MIN_THRESHOLD_LEVEL, DisplayAid
+from core.review.display import MIN_THRESHOLD_LEVEL, DisplayAid, threshold_text
 from core.review.state import Layer
 
 #: Shown beside a bundled synthetic sample: a drawing, not a photograph.
@@ -110,11 +110,12 @@ class LesionRow(QGroupBox):
             setter(value)
             widget.blockSignals(False)
         self.colour_button.setStyleSheet(_swatch_css(layer.colour))
-        self.threshold_label.setText(f"{threshold:.2f}*" if moved else f"{threshold:.2f}")
+        shown = threshold_text(threshold)
+        self.threshold_label.setText(f"{shown}*" if moved else shown)
         self.threshold_label.setStyleSheet("color: #d55e00; font-weight: bold;" if moved else "")
         tip = (
             f"{self.lesion.title}: pixels at or above this probability are shown. The model's default is "
-            f"{default:.2f}"
+            f"{threshold_text(default)}"
             + (" (* = moved away from it)" if moved else "")
             + ". The threshold applies to every photograph of this folder and is saved with its review."
         )
@@ -124,8 +125,8 @@ class LesionRow(QGroupBox):
             self.note_label.setVisible(False)
         else:
             self.note_label.setText(
-                f"Showing the adopted mask (adopted at {adopted_at:.2f}); the slider no longer changes "
-                "it here. Re-adopt (Ctrl+E) to start again from the slider's threshold."
+                f"Showing the adopted mask (adopted at {threshold_text(adopted_at)}); the slider no longer "
+                "changes it here. Re-adopt (Ctrl+E) to start again from the slider's threshold."
             )
             self.note_label.setVisible(True)
 

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QVBox
 
 from app.overlay_state import Rgb
 from core.lesions import LESIONS, Lesion
+from core.review.display import threshold_text
 from core.scoring.metrics import OperatingPoint, PRAccumulator
 
 _COLUMNS = ("threshold", "AUPR", "precision", "recall", "Dice / F1", "AUPR, list", "Dice, list")
@@ -141,7 +142,7 @@ class PRPanel(QWidget):
                 photograph's point and cells describe it instead of the threshold.
         """
         row = LESIONS.index(lesion)
-        cells = [f"{threshold:.2f}" if edited is None else "edited"] + ["-"] * (len(_COLUMNS) - 1)
+        cells = [threshold_text(threshold) if edited is None else "edited"] + ["-"] * (len(_COLUMNS) - 1)
         tip = ""
         image, worklist = self.image_scores, self.worklist_scores
         if image is not None and image.has_positives(lesion):

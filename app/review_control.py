@@ -20,6 +20,7 @@ from app.review_panel import ReviewPanel
 from app.review_saving import SessionSaver
 from app.workers import JobRunner
 from core.lesions import LESIONS, Lesion
+from core.review.display import threshold_text
 from core.review.editable_mask import EditableMask
 from core.review.session import ReviewSession, ReviewStatus, SessionError
 from core.review.state import Change, ReviewState
@@ -312,9 +313,9 @@ class ReviewControl(QObject):
         lesion, threshold = self.active, self.state.thresholds[self.active]
         adopted = self.state.adopted_threshold(lesion)
         self.panel.adopt_button.setText(
-            f"Adopt {lesion.code} at {threshold:.2f}"
+            f"Adopt {lesion.code} at {threshold_text(threshold)}"
             if adopted is None
-            else f"Re-adopt {lesion.code} at {threshold:.2f}"
+            else f"Re-adopt {lesion.code} at {threshold_text(threshold)}"
         )
 
     def _update_edit_label(self) -> None:

@@ -14,6 +14,7 @@ from app.main_window import MainWindow
 from app.overlay_state import LayerStyle
 from app.pr_panel import PRPanel
 from core.lesions import LESIONS, Lesion
+from core.review.display import threshold_text
 from core.review.state import Change, ReviewState
 
 STATS_DELAY_MS = 120  # counts follow a moving slider at this pace
@@ -113,7 +114,9 @@ class StateView(QObject):
         self._stats_dirty.clear()
 
     def _show_reset_tip(self) -> None:
-        defaults = ", ".join(f"{lesion.code} {value:.2f}" for lesion, value in self.state.defaults.items())
+        defaults = ", ".join(
+            f"{lesion.code} {threshold_text(value)}" for lesion, value in self.state.defaults.items()
+        )
         self.panel.reset_button.setToolTip(
             f"Set every threshold back to the model's defaults ({defaults}) for the photographs of "
             "this folder. Adopted (edited) masks are not changed."

@@ -104,7 +104,7 @@ class ViewModes(QObject):
         text = f"x {x}, y {y}"
         values = analysis.prediction.at(y, x) if analysis.prediction is not None else None
         if values is not None:
-            text += "  |  " + "  ".join(f"{lesion.code} {p:.2f}" for lesion, p in values.items())
+            text += "  |  " + "  ".join(f"{lesion.code} {p:.3f}" for lesion, p in values.items())
         if analysis.truth is not None:
             present = [lesion.code for lesion in LESIONS if analysis.truth[lesion][y, x]]
             text += f"  |  truth: {', '.join(present) or 'none'}"

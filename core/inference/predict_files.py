@@ -264,6 +264,9 @@ def _sidecar(
             **predictor.config.to_dict(),
             **{f"resolved_{key}": value for key, value in predictor.network.describe().items()},
             "tiles_run": result.tiles_run,
+            # the model's preprocessing: the field of view is resized to this diameter (tiles
+            # are cut there), the maps are mapped back to the photograph's own pixels
+            "preprocess": loaded.meta.preprocess.to_dict(),
         },
         "fov": result.fov.to_dict(),
         "probability_encoding": "uint8 PNG, level / 255 = probability; 0 outside the field of view",

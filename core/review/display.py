@@ -30,6 +30,12 @@ FALSE_NEGATIVE_COLOUR: Rgb = (0, 255, 255)  # cyan: missed
 MIN_THRESHOLD_LEVEL = 2
 
 
+def threshold_text(value: float) -> str:
+    """A threshold as the window shows it: three decimals, as precise as the slider's 1/255 steps,
+    so the shown value is the one masks, sessions and exports use (0.988, not a rounded 0.99)."""
+    return f"{value:.3f}"
+
+
 class DisplayAid(Enum):
     """How the photograph itself is shown."""
 

@@ -78,7 +78,7 @@ def test_slider_swaps_the_lookup_table_and_moves_the_operating_point(
     expected = controller.pr.image_scores.operating_point(lesion, level / 255)
     assert point_after[0][0] == expected.recall and point_after[1][0] == expected.precision
     assert controller.pr.table.item(LESIONS.index(lesion), 3).text() != cell_before
-    assert controller.pr.table.item(LESIONS.index(lesion), 0).text() == f"{level / 255:.2f}"
+    assert controller.pr.table.item(LESIONS.index(lesion), 0).text() == f"{level / 255:.3f}"
 
 
 def test_clicking_a_curve_sets_the_threshold(qtbot, controller: Controller, dataset: list[Path]) -> None:

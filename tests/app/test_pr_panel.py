@@ -27,11 +27,11 @@ def test_marks_without_any_lesion_in_the_truth_are_false_alarms(qtbot) -> None:
     scores.add(probs, truth)
     panel.set_scores(scores, None, 0)
     panel.show_row(Lesion.SE, 0.5)
-    assert _cells(panel, Lesion.SE) == ["0.50", "-", "0.000", "-", "0.000"]
+    assert _cells(panel, Lesion.SE) == ["0.500", "-", "0.000", "-", "0.000"]
     precision = panel.table.item(LESIONS.index(Lesion.SE), 2)
     assert "25 pixels marked SE" in precision.toolTip() and "no SE" in precision.toolTip()
     panel.show_row(Lesion.SE, 0.95)  # above the marks: nothing to score
-    assert _cells(panel, Lesion.SE) == ["0.95", "-", "-", "-", "-"]
+    assert _cells(panel, Lesion.SE) == ["0.950", "-", "-", "-", "-"]
     assert panel.table.item(LESIONS.index(Lesion.SE), 2).toolTip() == ""
     panel.show_row(Lesion.EX, 0.5)
     assert _cells(panel, Lesion.EX)[2:5] == ["1.000", "1.000", "1.000"]

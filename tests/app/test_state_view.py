@@ -49,7 +49,7 @@ def test_counts_table_and_export_describe_the_edited_mask(
     assert f"{expected.area_px:,} px" in _row_text(c, Lesion.EX)
     assert [c.pr.table.item(LESIONS.index(Lesion.EX), column).text() for column in range(5)] == table_before
     assert c.view.layer(Lesion.EX, "review").isVisible()
-    assert c.review.panel.adopt_button.text() == f"Re-adopt EX at {c.state.thresholds[Lesion.EX]:.2f}"
+    assert c.review.panel.adopt_button.text() == f"Re-adopt EX at {c.state.thresholds[Lesion.EX]:.3f}"
 
     c.panel.select(c.panel.truth_box, TruthMode.COMPARE)  # TP / FP / FN of the edited mask, not the map
     truth = c.analysis.truth[Lesion.EX]
@@ -102,11 +102,13 @@ def test_a_threshold_away_from_the_default_is_marked_and_reset_explained(qtbot, 
     row = c.panel.rows[Lesion.SE]
     assert not row.threshold_label.text().endswith("*")
     c.set_threshold(Lesion.SE, 0.1)
-    assert row.threshold_label.text() == "0.10*"
+    assert row.threshold_label.text() == "0.100*"
+    c.set_threshold(Lesion.SE, 252 / 255)  # a slider step: shown as the masks use it, not rounded up
+    assert row.threshold_label.text() == "0.988*"
     default = c.state.defaults[Lesion.SE]
-    assert f"default is {default:.2f}" in row.threshold_slider.toolTip()
+    assert f"default is {default:.3f}" in row.threshold_slider.toolTip()
     assert "every photograph of this folder" in row.threshold_slider.toolTip()
     tip = c.panel.reset_button.toolTip()
-    assert "model's defaults" in tip and f"SE {default:.2f}" in tip
+    assert "model's defaults" in tip and f"SE {default:.3f}" in tip
     c.panel.reset_button.click()
     assert c.state.thresholds[Lesion.SE] == default and not row.threshold_label.text().endswith("*")

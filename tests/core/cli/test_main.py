@@ -57,6 +57,12 @@ def test_predict_writes_four_maps_and_a_sidecar(photos: Path, tmp_path: Path, ti
         sidecar = json.loads((out / f"{stem}.json").read_text())
         assert sidecar["model"]["name"] == "tiny-test" and len(sidecar["model"]["sha256"]) == 64
         assert sidecar["inference"]["tiling"]["tile_size"] == 64
+        assert sidecar["inference"]["preprocess"] == {  # the tiny model's: the photograph's own scale
+            "fov_diameter": None,
+            "illumination": False,
+            "background_sigma": 0.0625,
+            "surround": "black",
+        }
         assert sidecar["fov"]["image_width"] == 224 and len(sidecar["fov"]["box_yxyx"]) == 4
         assert sidecar["timings_s"]["total"] > 0 and "not a diagnosis" in sidecar["disclaimer"]
         assert sidecar["thresholds"] is None and "masks" not in sidecar["files"]
