@@ -125,11 +125,18 @@ class PRPanel(QWidget):
             plot.setTitle(title, size="9pt")
         images = f"{worklist_images} image{'' if worklist_images == 1 else 's'}"
         for column, score in ((5, "AUPR"), (6, "Dice")):
-            header = QTableWidgetItem(f"{score}, {worklist_images} img")
-            header.setToolTip(
-                f"{score} with every pixel of the worklist's {images} with ground truth pooled "
-                "(IDRiD's way); with one image it equals the photograph's own"
-            )
+            if worklist_images:
+                header = QTableWidgetItem(f"{score}, {worklist_images} img")
+                header.setToolTip(
+                    f"{score} with every pixel of the worklist's {images} with ground truth pooled "
+                    "(IDRiD's way); with one image it equals the photograph's own"
+                )
+            else:
+                header = QTableWidgetItem(f"{score}, list")
+                header.setToolTip(
+                    f"{score} pooled over the worklist's predicted photographs that have ground "
+                    "truth: none has yet (open or drop the masks to score against them)"
+                )
             self.table.setHorizontalHeaderItem(column, header)
 
     def show_row(self, lesion: Lesion, threshold: float, edited: OperatingPoint | None = None) -> None:

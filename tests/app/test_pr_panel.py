@@ -45,6 +45,9 @@ def test_the_worklist_columns_say_how_many_images_they_pool(qtbot) -> None:
     panel.set_scores(None, None, 3)
     header = panel.table.horizontalHeaderItem(5)
     assert header.text() == "AUPR, 3 img" and "3 images with ground truth pooled" in header.toolTip()
+    panel.set_scores(None, None, 0)  # nothing with ground truth: no "0 img" to puzzle over
+    header = panel.table.horizontalHeaderItem(5)
+    assert header.text() == "AUPR, list" and "none has yet" in header.toolTip()
 
 
 def test_both_axes_label_zero_to_one(qtbot) -> None:
