@@ -114,7 +114,8 @@ class LesionRow(QGroupBox):
         self.threshold_label.setText(f"{shown}*" if moved else shown)
         self.threshold_label.setStyleSheet("color: #d55e00; font-weight: bold;" if moved else "")
         tip = (
-            f"{self.lesion.title}: pixels at or above this probability are shown. The model's default is "
+            f"{self.lesion.title}: pixels at or above this probability are shown (probabilities come in "
+            "steps of 1/255; the value shown names one step). The model's default is "
             f"{threshold_text(default)}"
             + (" (* = moved away from it)" if moved else "")
             + ". The threshold applies to every photograph of this folder and is saved with its review."

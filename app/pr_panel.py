@@ -128,8 +128,9 @@ class PRPanel(QWidget):
             if worklist_images:
                 header = QTableWidgetItem(f"{score}, {worklist_images} img")
                 header.setToolTip(
-                    f"{score} with every pixel of the worklist's {images} with ground truth pooled "
-                    "(IDRiD's way); with one image it equals the photograph's own"
+                    f"The model's {score} with every pixel of the worklist's {images} with ground "
+                    "truth pooled (IDRiD's way), its maps at the slider thresholds: edited and adopted "
+                    "masks are not in it. With one photograph and no edits it equals the photograph's own"
                 )
             else:
                 header = QTableWidgetItem(f"{score}, list")
@@ -170,10 +171,17 @@ class PRPanel(QWidget):
                     f"{point.false_positives} pixels marked {lesion.code}, and the ground truth has no "
                     f"{lesion.code}: every mark is a false alarm (AUPR and recall need a lesion to find)"
                 )
+        list_tip = ""
         if worklist is not None and worklist.has_positives(lesion):
             point = worklist.operating_point(lesion, threshold)
             self.list_points[lesion].setData([point.recall], [point.precision])
             cells[5:7] = [_text(worklist.aupr(lesion)), _text(point.f1)]
+            if edited is not None:
+                list_tip = (
+                    f"The model's maps at the slider's threshold ({threshold_text(threshold)}), pooled: "
+                    f"this photograph's edited {lesion.code} mask is scored in the photograph's own "
+                    "columns (precision, recall, Dice / F1), not here"
+                )
         else:
             self.list_points[lesion].setData([], [])
         for column, text in enumerate(cells):
@@ -183,8 +191,9 @@ class PRPanel(QWidget):
                 self.table.setItem(row, column, item)
             elif item.text() != text:
                 item.setText(text)
-            if column in (2, 4) and item.toolTip() != tip:
-                item.setToolTip(tip)
+            wanted = tip if column in (2, 4) else list_tip if column in (5, 6) else ""
+            if item.toolTip() != wanted:
+                item.setToolTip(wanted)
 
     def _on_click(self, event) -> None:  # type: ignore[no-untyped-def]
         position = event.scenePos()

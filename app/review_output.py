@@ -52,6 +52,8 @@ class ReviewOutput(QObject):
         return self.review.panel.window()
 
     def choose_export(self) -> None:
+        if not self._explain_if_nothing_to_export():
+            return
         folder = QFileDialog.getExistingDirectory(
             self.window, "Export reviewed masks into", str(self.settings.last_folder())
         )
@@ -63,8 +65,7 @@ class ReviewOutput(QObject):
         self.flush_to_memory()
         sessions = list(self.review.sessions.values())
         engine = self.review.engine
-        if not sessions:
-            self.notifier.show_error("Nothing to export", "No photograph has been reviewed yet.")
+        if not self._explain_if_nothing_to_export():
             return None
 
         def work() -> list[Path]:
@@ -78,6 +79,23 @@ class ReviewOutput(QObject):
         job.signals.failed.connect(partial(self._on_export_failed, out_dir))
         self.runner.start(job)
         return job
+
+    def _explain_if_nothing_to_export(self) -> bool:
+        """True when some photograph's review is started; otherwise say how to start one."""
+        started = any(
+            review.status is not ReviewStatus.NOT_STARTED
+            for session in self.review.sessions.values()
+            for review in session.images.values()
+        )
+        if not started:
+            self.notifier.show_error(
+                "Nothing to export",
+                "Export writes the photographs whose review is started (in progress, reviewed or "
+                "flagged), and no photograph's is yet; moving a threshold does not start one.\n\n"
+                "Set the photograph's status in the Review panel ('image'), edit or adopt a lesion, "
+                "or mark it reviewed with Ctrl+Return, then export again.",
+            )
+        return started
 
     def flush_to_memory(self) -> None:
         """Close any stroke in progress so exports see it."""

@@ -77,5 +77,11 @@ class HeadProbabilities:
 
 
 def probability_to_level(threshold: float) -> int:
-    """uint8 level equivalent to a 0..1 probability threshold for ``>=`` comparisons."""
-    return int(np.clip(np.ceil(threshold * 255.0 - 1e-9), 0, 255))
+    """The uint8 level (the map's 1/255 step) nearest a 0..1 probability threshold, for ``>=``
+    comparisons with the maps.
+
+    Nearest, not the next step up: a threshold as the window, sidecars' readers and model cards
+    write it (three decimals, e.g. 0.918 for step 234 = 0.91765) names that very step again, so
+    a value read off the slider and typed into ``predict --thresholds`` gives the same mask.
+    """
+    return int(np.clip(np.floor(threshold * 255.0 + 0.5), 0, 255))

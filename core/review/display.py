@@ -31,8 +31,9 @@ MIN_THRESHOLD_LEVEL = 2
 
 
 def threshold_text(value: float) -> str:
-    """A threshold as the window shows it: three decimals, as precise as the slider's 1/255 steps,
-    so the shown value is the one masks, sessions and exports use (0.988, not a rounded 0.99)."""
+    """A threshold as the window shows it: three decimals, finer than the maps' 1/255 steps, so
+    the text names one step (0.918 is step 234 = 0.91765; ``probability_to_level`` reads it back
+    as that step) and typed back into ``predict --thresholds`` gives the mask the window showed."""
     return f"{value:.3f}"
 
 

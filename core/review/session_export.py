@@ -150,5 +150,8 @@ def export_session(
         items.append(reviewed_image(session, analysis, thresholds))
         log.info("prepared %s", name)
     if not items:
-        raise ExportError(f"{session.file}: no reviewed photographs to export (use --all for every one)")
+        raise ExportError(
+            f"{session.file}: no reviewed photographs to export: none is in progress, reviewed or flagged "
+            "(lesionlens export --all exports every photograph)"
+        )
     return export_reviews(items, out_dir, session.model, session.reviewer, now(), fmt, overwrite)

@@ -30,6 +30,7 @@ import numpy as np
 
 from core.imaging.lesion_stats import LesionStats, mask_stats
 from core.lesions import LESIONS, Lesion
+from core.review.display import threshold_text
 from core.review.editable_mask import EditableMask
 from core.review.session import ImageReview, ReviewSession, ReviewStatus, now
 from core.review.session_export import session_thresholds
@@ -224,7 +225,7 @@ class ReviewState:
             item.mask = fresh
             item.mask.revision += 1  # never saved yet
         else:
-            item.mask.replace(fresh.states, f"adopt at {threshold:.2f}")
+            item.mask.replace(fresh.states, f"adopt at {threshold_text(threshold)}")
         item.adopted_threshold, item.updated = threshold, now()
         item.accepted_with_photograph = item.prefilled = False
         if item.status is ReviewStatus.NOT_STARTED:

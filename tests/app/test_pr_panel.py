@@ -66,3 +66,25 @@ def test_both_axes_label_zero_to_one(qtbot) -> None:
                 assert "0.0" in texts and "1.0" in texts, (side, texts)
     finally:
         painter.end()
+
+
+def test_the_worklist_cells_say_an_edited_mask_is_not_in_them(qtbot) -> None:
+    """A trial saw 'Dice / F1' 0.781 beside 'Dice, 1 img' 0.820 on an edited lesion: the list
+    columns score the model's maps, and with an edited mask their cells say so."""
+    panel = PRPanel(dict.fromkeys(LESIONS, (255, 255, 255)))
+    qtbot.addWidget(panel)
+    probs = np.zeros((len(LESIONS), 20, 20), np.uint8)
+    probs[LESIONS.index(Lesion.EX), :5, :5] = 230
+    truth = {lesion: np.zeros((20, 20), bool) for lesion in LESIONS}
+    truth[Lesion.EX][:5, :10] = True
+    scores = PRAccumulator()
+    scores.add(probs, truth)
+    panel.set_scores(scores, scores, 1)
+    panel.show_row(Lesion.EX, 0.5)
+    dice_list = panel.table.item(LESIONS.index(Lesion.EX), 6)
+    assert dice_list.toolTip() == ""
+    edited = scores.operating_point(Lesion.EX, 0.0)  # stands in for the reviewer's mask
+    panel.show_row(Lesion.EX, 0.5, edited)
+    assert _cells(panel, Lesion.EX)[0] == "edited"
+    assert "edited EX mask" in dice_list.toolTip() and "not here" in dice_list.toolTip()
+    assert "edited and adopted masks are not in it" in panel.table.horizontalHeaderItem(6).toolTip()

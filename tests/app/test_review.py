@@ -115,6 +115,22 @@ def test_export_round_trip_and_no_silent_overwrite(
     )
 
 
+def test_export_with_nothing_started_says_how_to_start(
+    qtbot, opened: Controller, tmp_path: Path, monkeypatch
+) -> None:
+    """A trial moved sliders only and got a command-line hint ('use --all'); the window names
+    its own way to start a review instead, and writes nothing."""
+    c = opened
+    c.set_threshold(Lesion.EX, 0.3)  # a threshold move alone starts no review
+    errors: list[tuple[str, str]] = []
+    monkeypatch.setattr(c.review.output.notifier, "show_error", lambda t, m: errors.append((t, m)))
+    out = tmp_path / "export"
+    assert c.review.output.export(out) is None
+    assert not out.exists()
+    (title, message), = errors
+    assert title == "Nothing to export" and "Ctrl+Return" in message and "--all" not in message
+
+
 def test_agreement_with_another_reviewer(
     qtbot, opened: Controller, dataset: list[Path], tmp_path: Path
 ) -> None:

@@ -10,7 +10,10 @@ from core.imaging.probability_maps import HeadProbabilities, LesionProbabilities
 from core.lesions import LESIONS, Lesion
 
 
-@pytest.mark.parametrize(("threshold", "level"), [(0.0, 0), (0.5, 128), (1.0, 255), (128 / 255, 128)])
+@pytest.mark.parametrize(
+    ("threshold", "level"),
+    [(0.0, 0), (0.5, 128), (1.0, 255), (128 / 255, 128), (0.918, 234), (0.9195, 234), (0.9197, 235)],
+)
 def test_probability_threshold_to_uint8_level(threshold: float, level: int) -> None:
     assert probability_to_level(threshold) == level
 

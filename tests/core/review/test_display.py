@@ -30,6 +30,15 @@ def test_clahe_raises_local_contrast(small_fundus) -> None:
     assert grey_after.std() > grey_before.std()
 
 
+def test_the_shown_threshold_typed_back_names_the_same_step() -> None:
+    """A trial read 0.918 off the slider (step 234 = 0.91765), typed it into predict and got
+    step 235's mask; every step's text must read back as that step."""
+    for level in range(256):
+        shown = display.threshold_text(level / 255.0)
+        assert probability_to_level(float(shown)) == level, shown
+    assert display.threshold_text(234 / 255) == "0.918"
+
+
 @pytest.mark.parametrize("threshold", [0.0, 0.2, 0.41, 0.5, 1.0])
 def test_threshold_lut_matches_the_mask_rule(threshold: float) -> None:
     lut = display.threshold_lut((10, 20, 30), threshold, 0.5)
