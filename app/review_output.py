@@ -63,7 +63,8 @@ class ReviewOutput(QObject):
     def export(self, out_dir: Path, overwrite: bool = False) -> Job | None:
         """Export every started photograph of every open session, in a worker."""
         self.flush_to_memory()
-        sessions = list(self.review.sessions.values())
+        # a folder with no review started would fail the whole export ("nothing to export")
+        sessions = [session for session in self.review.sessions.values() if _started(session)]
         engine = self.review.engine
         if not self._explain_if_nothing_to_export():
             return None
@@ -82,11 +83,7 @@ class ReviewOutput(QObject):
 
     def _explain_if_nothing_to_export(self) -> bool:
         """True when some photograph's review is started; otherwise say how to start one."""
-        started = any(
-            review.status is not ReviewStatus.NOT_STARTED
-            for session in self.review.sessions.values()
-            for review in session.images.values()
-        )
+        started = any(_started(session) for session in self.review.sessions.values())
         if not started:
             self.notifier.show_error(
                 "Nothing to export",
@@ -163,3 +160,8 @@ class ReviewOutput(QObject):
     def _show_agreement(self, reference: Path, agreement: Agreement) -> None:
         self.last_agreement = agreement
         dialogs.agreement_dialog(self.window, reference, agreement).open()
+
+
+def _started(session: ReviewSession) -> bool:
+    """Whether any photograph of the session has its review started (export writes those)."""
+    return any(review.status is not ReviewStatus.NOT_STARTED for review in session.images.values())

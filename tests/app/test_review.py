@@ -131,6 +131,27 @@ def test_export_with_nothing_started_says_how_to_start(
     assert title == "Nothing to export" and "Ctrl+Return" in message and "--all" not in message
 
 
+def test_export_skips_a_folder_with_no_review_started(
+    qtbot, opened: Controller, dataset: list[Path], tmp_path: Path
+) -> None:
+    """Photographs of two folders open, a review started in one: the other folder's session
+    must not fail the whole export with 'nothing to export'."""
+    c = opened
+    other = tmp_path / "other-folder" / dataset[1].name
+    other.parent.mkdir()
+    other.write_bytes(dataset[1].read_bytes())
+    assert c.review.session_for(other.resolve()) is not None  # opened, nothing started in it
+    c.window.action("mark_reviewed").trigger()
+    out = tmp_path / "export"
+    job = c.review.output.export(out)
+    failures: list[str] = []
+    job.signals.failed.connect(failures.append)
+    with qtbot.waitSignal(job.signals.ended, timeout=30000):
+        pass
+    assert not failures
+    assert (out / f"{dataset[0].stem}_EX.tif").is_file() and not (out / f"{dataset[1].stem}_EX.tif").exists()
+
+
 def test_agreement_with_another_reviewer(
     qtbot, opened: Controller, dataset: list[Path], tmp_path: Path
 ) -> None:
