@@ -136,13 +136,14 @@ class LesionRow(QGroupBox):
         if chosen.isValid():
             self.colour_chosen.emit(self.lesion, (chosen.red(), chosen.green(), chosen.blue()))
 
-    def show_stats(self, stats: LesionStats | None, edited: bool = False) -> None:
-        """Counts and area of the shown mask (``edited``: the reviewer's mask)."""
+    def show_stats(self, stats: LesionStats | None, mask_kind: str = "") -> None:
+        """Counts and area of the shown mask (``mask_kind``: which reviewer's mask it is, e.g.
+        "edited mask"; empty for the prediction at the threshold)."""
         if stats is None:
             self.stats_label.setText("not predicted")
             return
         self.stats_label.setText(
-            f"{'edited mask: ' if edited else ''}"
+            f"{mask_kind + ': ' if mask_kind else ''}"
             f"{stats.count} component{'s' if stats.count != 1 else ''} · {stats.area_px:,} px "
             f"({stats.area_fraction * 100:.3f} % of the field of view)"
         )

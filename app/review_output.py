@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
 from app import dialogs
 from app.workers import Job
@@ -57,11 +57,18 @@ class ReviewOutput(QObject):
         folder = QFileDialog.getExistingDirectory(
             self.window, "Export reviewed masks into", str(self.settings.last_folder())
         )
-        if folder:
-            self.export(Path(folder))
+        if not folder:
+            return
+        formats = {"TIFF (.tif, IDRiD's format)": "tif", "PNG (.png)": "png"}
+        choice, accepted = QInputDialog.getItem(
+            self.window, "Export reviewed masks", "Mask files as:", list(formats), 0, False
+        )
+        if accepted:
+            self.export(Path(folder), fmt=formats[choice])
 
-    def export(self, out_dir: Path, overwrite: bool = False) -> Job | None:
-        """Export every started photograph of every open session, in a worker."""
+    def export(self, out_dir: Path, overwrite: bool = False, fmt: str = "tif") -> Job | None:
+        """Export every started photograph of every open session, in a worker (masks as
+        ``fmt``: "tif" or "png")."""
         self.flush_to_memory()
         # a folder with no review started would fail the whole export ("nothing to export")
         sessions = [session for session in self.review.sessions.values() if _started(session)]
@@ -72,12 +79,12 @@ class ReviewOutput(QObject):
         def work() -> list[Path]:
             written: list[Path] = []
             for session in sessions:
-                written += export_session(session, out_dir, engine, overwrite=overwrite)
+                written += export_session(session, out_dir, engine, fmt=fmt, overwrite=overwrite)
             return written
 
         job = Job(work, str(out_dir))
         job.signals.finished.connect(lambda files: self._on_exported(out_dir, files))
-        job.signals.failed.connect(partial(self._on_export_failed, out_dir))
+        job.signals.failed.connect(partial(self._on_export_failed, out_dir, fmt))
         self.runner.start(job)
         return job
 
@@ -106,7 +113,7 @@ class ReviewOutput(QObject):
         self.notifier.show_message(f"exported {len(files)} files to {out_dir}", 8000)
         self.last_export = files
 
-    def _on_export_failed(self, out_dir: Path, message: str) -> None:
+    def _on_export_failed(self, out_dir: Path, fmt: str, message: str) -> None:
         if "already exist" in message:
             answer = QMessageBox.question(
                 self.window,
@@ -114,7 +121,7 @@ class ReviewOutput(QObject):
                 f"{message}\n\nReplace the existing files?",
             )
             if answer == QMessageBox.StandardButton.Yes:
-                self.export(out_dir, overwrite=True)
+                self.export(out_dir, overwrite=True, fmt=fmt)
             return
         self.notifier.show_error("Export failed", message)
 

@@ -108,9 +108,9 @@ class StateView(QObject):
     def update_stats(self) -> None:
         """Counts and areas of the shown masks (the edited one once adopted), as exported."""
         for lesion in sorted(self._stats_dirty, key=LESIONS.index):
-            self.panel.rows[lesion].show_stats(
-                self.state.stats(lesion), edited=self.state.mask(lesion) is not None
-            )
+            mask = self.state.mask(lesion)
+            kind = "" if mask is None else "edited mask" if mask.edited_pixels() else "adopted mask"
+            self.panel.rows[lesion].show_stats(self.state.stats(lesion), kind)
         self._stats_dirty.clear()
 
     def _show_reset_tip(self) -> None:

@@ -270,7 +270,13 @@ def _sidecar(
         },
         "fov": result.fov.to_dict(),
         "probability_encoding": "uint8 PNG, level / 255 = probability; 0 outside the field of view",
-        "thresholds": {lesion.code: thresholds[lesion] for lesion in LESIONS} if thresholds else None,
+        # the 1/255 step each given threshold names (0.918 -> 234 / 255), as sessions and
+        # exports write it, so the same threshold reads the same in every file
+        "thresholds": (
+            {lesion.code: probability_to_level(thresholds[lesion]) / 255 for lesion in LESIONS}
+            if thresholds
+            else None
+        ),
         "files": files,
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
     }

@@ -127,7 +127,7 @@ def test_export_with_nothing_started_says_how_to_start(
     out = tmp_path / "export"
     assert c.review.output.export(out) is None
     assert not out.exists()
-    (title, message), = errors
+    ((title, message),) = errors
     assert title == "Nothing to export" and "Ctrl+Return" in message and "--all" not in message
 
 
@@ -150,6 +150,29 @@ def test_export_skips_a_folder_with_no_review_started(
         pass
     assert not failures
     assert (out / f"{dataset[0].stem}_EX.tif").is_file() and not (out / f"{dataset[1].stem}_EX.tif").exists()
+
+
+def test_the_window_exports_png_when_chosen(
+    qtbot, opened: Controller, dataset: list[Path], tmp_path: Path, monkeypatch
+) -> None:
+    """The README promises .tif or .png; a trial found only the command line could write PNG."""
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    c = opened
+    c.window.action("mark_reviewed").trigger()
+    out = tmp_path / "export-png"
+    out.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(out))
+    offered: list[list[str]] = []
+    monkeypatch.setattr(
+        QInputDialog, "getItem", lambda _w, _t, _l, items, *a: offered.append(items) or ("PNG (.png)", True)
+    )
+    started: list = []
+    monkeypatch.setattr(c.review.output.runner, "start", lambda job: started.append(job) or job.run())
+    c.review.output.choose_export()
+    assert offered and any("TIFF" in item for item in offered[0])
+    assert started, "an export job ran"
+    assert (out / f"{dataset[0].stem}_EX.png").is_file() and not (out / f"{dataset[0].stem}_EX.tif").exists()
 
 
 def test_agreement_with_another_reviewer(

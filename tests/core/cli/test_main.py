@@ -77,11 +77,12 @@ def test_masks_at_given_thresholds(photos: Path, tmp_path: Path, tiny_checkpoint
         == 0
     )
     sidecar = json.loads((out / "eye_0.json").read_text())
-    assert sidecar["thresholds"] == {"MA": 0.1, "HE": 0.5, "EX": 0.5, "SE": 0.9}
+    # each threshold as the 1/255 step it names, as sessions and exports write it
+    assert sidecar["thresholds"] == {"MA": 26 / 255, "HE": 128 / 255, "EX": 128 / 255, "SE": 230 / 255}
     prob = np.asarray(Image.open(out / "eye_0_MA.png"))
     mask = np.asarray(Image.open(out / "masks" / "eye_0_MA.png"))
     assert set(np.unique(mask)) <= {0, 255}
-    np.testing.assert_array_equal(mask == 255, prob >= 26)  # ceil(0.1 * 255)
+    np.testing.assert_array_equal(mask == 255, prob >= 26)  # the step nearest 0.1 * 255 = 25.5
 
 
 def test_failed_files_are_reported_and_the_rest_processed(
