@@ -22,6 +22,7 @@ from app.workers import JobRunner
 from core.lesions import LESIONS, Lesion
 from core.review.display import threshold_text
 from core.review.editable_mask import EditableMask
+from core.review.export_currency import export_status
 from core.review.session import ReviewSession, ReviewStatus, SessionError
 from core.review.state import Change, ReviewState
 
@@ -83,6 +84,7 @@ class ReviewControl(QObject):
         p.next_uncertain.clicked.connect(self.navigation.next_uncertain)
         p.export_button.clicked.connect(self.output.choose_export)
         p.agreement_button.clicked.connect(self.output.choose_reference)
+        self.output.exported.connect(self._update_export_label)
         p.brush_size.valueChanged.connect(lambda _v: self.strokes.update_cursor(None))
         view.stroke_started.connect(self.strokes.stroke_started)
         view.stroke_moved.connect(self.strokes.stroke_moved)
@@ -173,6 +175,7 @@ class ReviewControl(QObject):
         if change is Change.PHOTOGRAPH:
             self.navigation.reset()
         review = self.state.review
+        self._update_export_label()
         if review is None:
             if change is Change.PHOTOGRAPH and self.state.analysis is not None:
                 self.panel.show_no_record("no review session for this folder")
@@ -317,6 +320,12 @@ class ReviewControl(QObject):
             if adopted is None
             else f"Re-adopt {lesion.code} at {threshold_text(threshold)}"
         )
+
+    def _update_export_label(self) -> None:
+        """Whether the photograph on screen was exported from the window, and whether it changed since."""
+        session, name = self.state.session, self.state.name
+        text, out_of_date = export_status(session, name) if session is not None and name else ("", False)
+        self.panel.show_export_status(text, out_of_date)
 
     def _update_edit_label(self) -> None:
         mask = self.mask(self.active, adopt=False)

@@ -6,13 +6,15 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
 from app import dialogs
 from app.workers import Job
 from core.errors import LesionLensError
-from core.review.session import ReviewStatus
+from core.review.export_currency import record_export
+from core.review.export_record import ExportRecord
+from core.review.session import ReviewStatus, now
 from core.review.session_export import export_session, reviewed_image, session_thresholds
 from core.scoring.agreement import Agreement
 
@@ -35,9 +37,15 @@ class ReviewAccess(Protocol):
     sessions: dict[Path, ReviewSession]
     engine: ReviewEngine | None
 
+    def changed(self) -> None:
+        """Something in a session changed (saved soon)."""
+
 
 class ReviewOutput(QObject):
     """Export (never over existing files without asking) and the two-reviewer agreement."""
+
+    #: An export finished and the photographs' export records changed.
+    exported = Signal()
 
     def __init__(self, review: ReviewAccess, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -75,6 +83,13 @@ class ReviewOutput(QObject):
         engine = self.review.engine
         if not self._explain_if_nothing_to_export():
             return None
+        stamp = now()  # what is exported is taken now: later edits make it out of date
+        records = [
+            (session, name, record_export(session, name, str(out_dir), fmt, stamp))
+            for session in sessions
+            for name, review in session.images.items()
+            if review.status is not ReviewStatus.NOT_STARTED
+        ]
 
         def work() -> list[Path]:
             written: list[Path] = []
@@ -83,7 +98,7 @@ class ReviewOutput(QObject):
             return written
 
         job = Job(work, str(out_dir))
-        job.signals.finished.connect(lambda files: self._on_exported(out_dir, files))
+        job.signals.finished.connect(lambda files: self._on_exported(out_dir, files, records))
         job.signals.failed.connect(partial(self._on_export_failed, out_dir, fmt))
         self.runner.start(job)
         return job
@@ -109,9 +124,15 @@ class ReviewOutput(QObject):
                     if item.mask is not None and item.mask.in_stroke:
                         item.mask.end_stroke()
 
-    def _on_exported(self, out_dir: Path, files: list[Path]) -> None:
+    def _on_exported(
+        self, out_dir: Path, files: list[Path], records: list[tuple[ReviewSession, str, ExportRecord]]
+    ) -> None:
         self.notifier.show_message(f"exported {len(files)} files to {out_dir}", 8000)
         self.last_export = files
+        for session, name, record in records:
+            session.image(name).exported = record
+        self.review.changed()  # the records are part of the session: journaled like an edit
+        self.exported.emit()
 
     def _on_export_failed(self, out_dir: Path, fmt: str, message: str) -> None:
         if "already exist" in message:

@@ -111,6 +111,9 @@ class ReviewPanel(QWidget):
         self.spread_box.setToolTip("White haze where the model's four outputs disagree: look twice there")
         self.next_uncertain = QPushButton("Next uncertain region (J)")
         self.export_button = QPushButton("Export reviewed masks…")
+        self.export_label = QLabel("")
+        self.export_label.setWordWrap(True)
+        self.export_label.setVisible(False)
         self.agreement_button = QPushButton("Compare with another reviewer…")
         self.save_label = QLabel("no changes yet")
         self.save_label.setWordWrap(True)
@@ -139,6 +142,7 @@ class ReviewPanel(QWidget):
         layout.addWidget(self.spread_box)
         layout.addWidget(self.next_uncertain)
         layout.addWidget(self.export_button)
+        layout.addWidget(self.export_label)
         layout.addWidget(self.agreement_button)
         layout.addWidget(self.edit_label)
         layout.addWidget(self.save_label)
@@ -178,6 +182,13 @@ class ReviewPanel(QWidget):
             widget.setEnabled(False)
         self.record_label.setText(reason)
         self.record_label.setVisible(True)
+
+    def show_export_status(self, text: str, out_of_date: bool) -> None:
+        """The photograph's last export: when and where, and whether edits came after it."""
+        self.export_label.setText(text)
+        style = "color: #d55e00; font-weight: bold;" if out_of_date else "color: #555;"
+        self.export_label.setStyleSheet(style)
+        self.export_label.setVisible(bool(text))
 
     def select_tool(self, tool: EditTool) -> None:
         self.tool_buttons[tool].setChecked(True)

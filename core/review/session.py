@@ -25,6 +25,7 @@ from core.errors import LesionLensError
 from core.imaging.io import encode_png, write_bytes_atomic, write_json
 from core.lesions import LESIONS, Lesion
 from core.review.editable_mask import EditableMask, MaskState, is_edited
+from core.review.export_record import ExportRecord
 from core.review.session_files import (  # noqa: F401 - session_dir_for and copy_session are public here too
     SESSION_DIR,
     SESSION_FILE,
@@ -112,9 +113,19 @@ class ImageReview:
     lesions: dict[Lesion, LesionReview] = field(
         default_factory=lambda: {lesion: LesionReview() for lesion in LESIONS}
     )
+    #: Raised by every change of the record or its masks (an export is current while it stands).
+    revision: int = 0
+    #: The last export from the window (None: never exported from it).
+    exported: ExportRecord | None = None
+
+    def note_change(self, stamp: str | None = None) -> None:
+        """Something in this record or its masks changed (time stamp and change counter)."""
+        self.updated = stamp or now()
+        self.revision += 1
 
     def touch(self) -> None:
-        self.updated = now()
+        """A change that starts the review if it was not started."""
+        self.note_change()
         if self.status is ReviewStatus.NOT_STARTED:
             self.status = ReviewStatus.IN_PROGRESS
 
@@ -237,6 +248,9 @@ class ReviewSession:
                 review.comment = item.get("comment", "")
                 review.created = item.get("created", review.created)
                 review.updated = item.get("updated", "")
+                review.revision = int(item.get("revision", 0))
+                exported = item.get("exported")
+                review.exported = ExportRecord.from_dict(exported) if exported else None
                 for code, lesion_item in item.get("lesions", {}).items():
                     lesion_review = review.lesions[Lesion.from_code(code)]
                     lesion_review.status = ReviewStatus(lesion_item.get("status", "not started"))
@@ -314,8 +328,11 @@ class ReviewSession:
                 "comment": review.comment,
                 "created": review.created,
                 "updated": review.updated,
+                "revision": review.revision,
                 "lesions": lesions,
             }
+            if review.exported is not None:
+                images[name]["exported"] = review.exported.to_dict()
         return {
             "format": SESSION_FORMAT,
             "software": "LesionLens",

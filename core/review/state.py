@@ -282,7 +282,8 @@ class ReviewState:
         stamp = now()
         for item in review.lesions.values():
             item.status, item.updated = ReviewStatus.REVIEWED, stamp
-        review.status, review.updated = ReviewStatus.REVIEWED, stamp
+        review.status = ReviewStatus.REVIEWED
+        review.note_change(stamp)
         self._emit(Change.RECORD)
         return missing
 
@@ -294,7 +295,8 @@ class ReviewState:
         if status is ReviewStatus.REVIEWED:
             self.mark_reviewed()
             return review.status is ReviewStatus.REVIEWED
-        review.status, review.updated = status, now()
+        review.status = status
+        review.note_change()
         self._emit(Change.RECORD)
         return True
 
@@ -314,6 +316,7 @@ class ReviewState:
         review = self.review
         if review is None:
             return False
-        review.comment, review.updated = str(text), now()
+        review.comment = str(text)
+        review.note_change()
         self._emit(Change.RECORD)
         return True

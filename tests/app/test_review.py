@@ -175,6 +175,37 @@ def test_the_window_exports_png_when_chosen(
     assert (out / f"{dataset[0].stem}_EX.png").is_file() and not (out / f"{dataset[0].stem}_EX.tif").exists()
 
 
+def test_the_panel_says_when_the_export_is_out_of_date(
+    qtbot, opened: Controller, dataset: list[Path], tmp_path: Path
+) -> None:
+    """A trial found no sign that an export was older than later edits; the Review panel says
+    when and where the photograph was exported and whether it changed since."""
+    c = opened
+    label = c.review.panel.export_label
+    assert not label.isVisibleTo(c.window)  # never exported
+    c.review.set_image_status(ReviewStatus.IN_PROGRESS)  # started, nothing adopted
+    out = tmp_path / "export"
+
+    def export() -> None:
+        job = c.review.output.export(out, overwrite=True)
+        with qtbot.waitSignal(job.signals.ended, timeout=30000):
+            pass
+        qtbot.waitUntil(lambda: "up to date" in label.text(), timeout=3000)
+
+    export()
+    assert label.isVisibleTo(c.window) and str(out) in label.text()
+    c.set_threshold(Lesion.HE, 0.3)  # HE is exported as the prediction: the export no longer shows it
+    assert "CHANGED SINCE THE EXPORT" in label.text() and "HE threshold" in label.text()
+    export()
+    c.window.action("tool_brush").trigger()
+    drag(qtbot, c, [(300, 300), (300, 340)])
+    assert "CHANGED SINCE THE EXPORT" in label.text() and "the record" in label.text()
+    c.review.flush(5000)
+    session = c.review.sessions[dataset[0].parent.resolve()]
+    reopened = type(session).open(session.folder)
+    assert reopened.images[dataset[0].name].exported == session.images[dataset[0].name].exported
+
+
 def test_agreement_with_another_reviewer(
     qtbot, opened: Controller, dataset: list[Path], tmp_path: Path
 ) -> None:
