@@ -59,6 +59,15 @@ def format_checks(result: dict[str, Any]) -> str:
         "FOV-border false alarms (outer 5 % of the radius, flagged at the default thresholds where the "
         "ground truth has no lesion, share of the rim's pixels): "
         + ", ".join(f"{k} {v:.4%}" for k, v in border.items()),
+    ]
+    inside = result.get("inside_false_alarms")
+    if inside:
+        lines += [
+            "",
+            "The same inside the rim (the rest of the field of view; a band along the edge shows as a rim "
+            "share well above this): " + ", ".join(f"{k} {v:.4%}" for k, v in inside.items()),
+        ]
+    lines += [
         "",
         "Healthy eye (`skimage.data.retina()`), share of the field of view flagged at the default "
         "thresholds: " + ", ".join(f"{k} {v:.4%}" for k, v in healthy.items()),

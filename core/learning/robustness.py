@@ -10,7 +10,8 @@
   a reader sees, and a share of the field of view can stay small while it grows.
 - **Field-of-view border false alarms**: in the outer 5 % of the field of view's radius,
   the share of pixels flagged as a lesion at the default thresholds where the ground truth
-  has no lesion.
+  has no lesion; next to it the same share in the rest of the field of view, so that a band
+  along the edge (a rim share well above the inside's) is told from false alarms anywhere.
 """
 
 from __future__ import annotations
@@ -81,6 +82,9 @@ class BorderFalseAlarms:
 
     rim_pixels: int = 0
     flagged_not_lesion: dict[str, int] = field(default_factory=lambda: {"any": 0})
+    #: The same counts in the rest of the field of view (inside the rim).
+    inside_pixels: int = 0
+    inside_flagged_not_lesion: dict[str, int] = field(default_factory=lambda: {"any": 0})
 
     def add(
         self, probs: np.ndarray, masks: dict[Lesion, np.ndarray], fov: FovCrop, levels: dict[Lesion, int]
@@ -90,19 +94,29 @@ class BorderFalseAlarms:
         any_truth = np.zeros_like(rim)
         for lesion in LESIONS:
             any_truth |= masks[lesion]
-        clean_rim = rim & ~any_truth
+        inside = fov.mask & ~rim
+        clean_rim, clean_inside = rim & ~any_truth, inside & ~any_truth
         self.rim_pixels += int(rim.sum())
+        self.inside_pixels += int(inside.sum())
         flagged_any = np.zeros_like(rim)
         for index, lesion in enumerate(LESIONS):
             flagged = probs[index] >= levels[lesion]
             flagged_any |= flagged
-            count = int((flagged & clean_rim).sum())
-            self.flagged_not_lesion[lesion.code] = self.flagged_not_lesion.get(lesion.code, 0) + count
+            for counts, region in (
+                (self.flagged_not_lesion, clean_rim),
+                (self.inside_flagged_not_lesion, clean_inside),
+            ):
+                counts[lesion.code] = counts.get(lesion.code, 0) + int((flagged & region).sum())
         self.flagged_not_lesion["any"] += int((flagged_any & clean_rim).sum())
+        self.inside_flagged_not_lesion["any"] += int((flagged_any & clean_inside).sum())
 
     def shares(self) -> dict[str, float]:
         """Per lesion code and ``any``: false-alarm pixels / rim pixels."""
         return {k: v / max(1, self.rim_pixels) for k, v in self.flagged_not_lesion.items()}
+
+    def inside_shares(self) -> dict[str, float]:
+        """Per lesion code and ``any``: false-alarm pixels / pixels of the field of view inside the rim."""
+        return {k: v / max(1, self.inside_pixels) for k, v in self.inside_flagged_not_lesion.items()}
 
 
 def _levels(thresholds: dict[Lesion, float]) -> dict[Lesion, int]:
@@ -138,7 +152,8 @@ def validation_checks(
 
     Returns:
         ``{"original": {head: {code: AUPR, "mAUPR": ...}}, "simulated_camera": {...},
-        "border_false_alarms": {code: share, "any": share}, "images": [stems]}``.
+        "border_false_alarms": {code: share, "any": share}, "inside_false_alarms": {the same
+        inside the rim}, "images": [stems]}``.
     """
     original = {h: PRAccumulator() for h in HEADS}
     simulated = {h: PRAccumulator() for h in HEADS}
@@ -165,6 +180,7 @@ def validation_checks(
         "original": _aupr_table(original),
         "simulated_camera": _aupr_table(simulated),
         "border_false_alarms": border.shares(),
+        "inside_false_alarms": border.inside_shares(),
         "simulation": {
             "width": SIMULATED_WIDTH,
             "gain": SIMULATED_GAIN,

@@ -55,3 +55,12 @@ def test_border_false_alarms_count_flagged_rim_pixels_without_truth() -> None:
     assert counter.rim_pixels == rim.sum()
     assert shares["HE"] == (rim.sum() - 10) / rim.sum() and shares["any"] == shares["HE"]
     assert shares["MA"] == shares["EX"] == shares["SE"] == 0
+    # inside the rim nothing was flagged; then one inside pixel is
+    inside = fov.mask & ~rim
+    assert counter.inside_pixels == inside.sum() and counter.inside_shares()["any"] == 0
+    ys, xs = np.nonzero(inside)
+    probs[LESIONS.index(Lesion.EX)][ys[0], xs[0]] = 255
+    again = BorderFalseAlarms()
+    again.add(probs, masks, fov, dict.fromkeys(LESIONS, 128))
+    assert again.inside_shares()["EX"] == again.inside_shares()["any"] == 1 / inside.sum()
+    assert again.shares() == shares

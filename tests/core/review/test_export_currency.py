@@ -41,7 +41,8 @@ def test_current_until_the_record_changes(tmp_path: Path) -> None:
     session.image("eye.jpg").touch()  # an edit, a status, a comment
     assert changed_since_export(session, "eye.jpg") == ["the record"]
     text, out_of_date = export_status(session, "eye.jpg")
-    assert out_of_date and text.startswith("CHANGED SINCE THE EXPORT of 2026-12-03 14:05 UTC") and "export again" in text
+    assert out_of_date and text.startswith("CHANGED SINCE THE EXPORT of 2026-12-03 14:05 UTC")
+    assert "export again" in text
 
 
 def test_a_threshold_counts_only_for_lesions_exported_as_predictions(tmp_path: Path) -> None:
