@@ -38,8 +38,11 @@ SHOTS = {
 }
 
 
-def _edit(controller) -> None:  # type: ignore[no-untyped-def]
-    """A review in progress: EX adopted, a stroke added, a candidate deleted, disagreement shown."""
+def _edit(controller, export_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """A review in progress: EX adopted, a stroke added, exported, then a candidate deleted (the
+    panel says the export is out of date), disagreement shown."""
+    from PySide6.QtWidgets import QApplication
+
     from core.lesions import Lesion
     from core.review.session import ReviewStatus
 
@@ -49,6 +52,13 @@ def _edit(controller) -> None:  # type: ignore[no-untyped-def]
     mask.begin_stroke("brush")
     mask.brush((1500, 1500), (1560, 1700), radius=14)
     review.edited(Lesion.EX, mask.end_stroke())
+    job = review.output.export(export_dir)
+    ended: list[bool] = []
+    job.signals.ended.connect(lambda: ended.append(True))
+    while not ended:
+        QApplication.processEvents()
+        time.sleep(0.02)
+    QApplication.processEvents()
     review.navigation.step_component(1)
     review.navigation.decide_component(keep=False)
     review.set_lesion_status(Lesion.EX, ReviewStatus.IN_PROGRESS)
@@ -87,7 +97,7 @@ def render(image: Path, out_dir: Path) -> list[Path]:
             panel.select(panel.overlay_box, OverlayStyle[style])
             panel.select(panel.aid_box, aid)
             if name == "review-edit-zoom":
-                _edit(controller)
+                _edit(controller, Path(tmp) / "export")
             if box is not None:
                 y0, x0, y1, x1 = box
                 controller.view.view.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)

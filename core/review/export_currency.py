@@ -31,13 +31,13 @@ def record_export(session: ReviewSession, name: str, folder: str, fmt: str, stam
 
 def changed_since_export(session: ReviewSession, name: str) -> list[str]:
     """What changed in photograph ``name``'s review since its last export ([] when the export is
-    current or there was none): "the record" (edits, adoptions, statuses, comment) and/or the
+    current or there was none): "edits or statuses" (mask edits, adoptions, statuses, comment) and/or the
     codes of lesions whose threshold moved."""
     review = session.images.get(name)
     if review is None or review.exported is None:
         return []
     record = review.exported
-    changes = ["the record"] if review.revision != record.revision else []
+    changes = ["edits or statuses"] if review.revision != record.revision else []
     now_thresholds = _prediction_thresholds(session, review)
     for lesion in LESIONS:
         code = lesion.code

@@ -199,7 +199,7 @@ def test_the_panel_says_when_the_export_is_out_of_date(
     export()
     c.window.action("tool_brush").trigger()
     drag(qtbot, c, [(300, 300), (300, 340)])
-    assert "CHANGED SINCE THE EXPORT" in label.text() and "the record" in label.text()
+    assert "CHANGED SINCE THE EXPORT" in label.text() and "edits or statuses" in label.text()
     c.review.flush(5000)
     session = c.review.sessions[dataset[0].parent.resolve()]
     reopened = type(session).open(session.folder)

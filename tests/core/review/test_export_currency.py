@@ -39,7 +39,7 @@ def test_current_until_the_record_changes(tmp_path: Path) -> None:
     text, out_of_date = export_status(session, "eye.jpg")
     assert not out_of_date and text == "exported 2026-12-03 14:05 UTC to /exports/a (up to date)"
     session.image("eye.jpg").touch()  # an edit, a status, a comment
-    assert changed_since_export(session, "eye.jpg") == ["the record"]
+    assert changed_since_export(session, "eye.jpg") == ["edits or statuses"]
     text, out_of_date = export_status(session, "eye.jpg")
     assert out_of_date and text.startswith("CHANGED SINCE THE EXPORT of 2026-12-03 14:05 UTC")
     assert "export again" in text
@@ -65,7 +65,7 @@ def test_the_record_survives_reopening(tmp_path: Path) -> None:
     assert review.revision == 1 and review.exported == session.images["eye.jpg"].exported
     assert changed_since_export(again, "eye.jpg") == []
     review.note_change()
-    assert changed_since_export(again, "eye.jpg") == ["the record"]
+    assert changed_since_export(again, "eye.jpg") == ["edits or statuses"]
 
 
 @pytest.mark.parametrize(
