@@ -74,10 +74,26 @@ class FovCrop:
         }
 
 
-def _grey(image: np.ndarray) -> np.ndarray:
+#: The field of view takes every pixel this many levels (0..255) brighter than the black
+#: border's mean, if Otsu's relaxed threshold lies higher: a dark camera's periphery
+#: (a red of 30 where IDRiD's is 70) is retina, not border.
+PERIPHERY_MARGIN = 10.0
+
+
+def _relaxed_threshold(otsu: float, background_mean: float) -> float:
+    """Half-way from the border's mean to Otsu's threshold, but no more than
+    :data:`PERIPHERY_MARGIN` above the border (a dark periphery) and no less than 2 levels above
+    it (with a clean black border Otsu may sit at the top of the border's noise, which would
+    then join the field of view)."""
+    halfway = (background_mean + otsu) / 2.0
+    return min(max(halfway, background_mean + 2.0), background_mean + PERIPHERY_MARGIN)
+
+
+def _brightest_channel(image: np.ndarray) -> np.ndarray:
+    """H x W uint8: the largest of the three channels (the image itself when grey)."""
     if image.ndim == 2:
         return image
-    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    return np.asarray(image.max(axis=2))
 
 
 def _largest_component(binary: np.ndarray) -> np.ndarray:
@@ -91,10 +107,12 @@ def _largest_component(binary: np.ndarray) -> np.ndarray:
 def detect_fov(image: np.ndarray, config: FovConfig | None = None) -> FovCrop:
     """Find the circular field of view of a fundus photograph.
 
-    Otsu's threshold on a downscaled grey copy separates the black border from the
-    fundus; the threshold is then relaxed half-way towards the border's mean so that the
-    dark periphery stays inside. The largest connected component's convex hull (the field
-    of view is a disc, possibly clipped at the top and bottom) is drawn at full size.
+    Otsu's threshold on a downscaled copy of the brightest channel (a fundus's red) separates
+    the black border from the fundus; the threshold is then relaxed half-way towards the
+    border's mean, and to at most :data:`PERIPHERY_MARGIN` levels above it, so that the dark
+    periphery stays inside however dark the camera (a darker photograph of the same eye gets
+    the same field of view). The largest connected component's convex hull (the field of view
+    is a disc, possibly clipped at the top and bottom) is drawn at full size.
     A photograph without a dark border gets the whole image as its field of view.
 
     Args:
@@ -109,7 +127,7 @@ def detect_fov(image: np.ndarray, config: FovConfig | None = None) -> FovCrop:
     """
     config = config or FovConfig()
     height, width = image.shape[:2]
-    grey = _grey(image)
+    grey = _brightest_channel(image)
     scale = min(1.0, config.analysis_side / max(height, width))
     small = cv2.resize(
         grey,
@@ -119,7 +137,8 @@ def detect_fov(image: np.ndarray, config: FovConfig | None = None) -> FovCrop:
     spread = float(small.max()) - float(small.min())
     if spread < 16 or float(small.max()) < 24:
         raise FovNotFoundError(
-            f"no field of view: the image is blank or black (grey levels {small.min()}..{small.max()}); "
+            f"no field of view: the image is blank or black (levels {small.min()}..{small.max()} in its "
+            "brightest channel); "
             "check that this is a colour fundus photograph and that it is not under-exposed"
         )
     otsu, _ = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -127,7 +146,7 @@ def detect_fov(image: np.ndarray, config: FovConfig | None = None) -> FovCrop:
     if background_mean > config.dark_background_level:
         mask = np.ones((height, width), dtype=bool)
         return FovCrop((height, width), (0, 0, height, width), mask)
-    relaxed = (background_mean + otsu) / 2.0
+    relaxed = _relaxed_threshold(otsu, background_mean)
     binary = cv2.morphologyEx((small > relaxed).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     component = _largest_component(binary)
     if component.sum() < config.min_area_fraction * component.size:

@@ -26,7 +26,7 @@ from core.lesions import LESIONS
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4  # 4: the field of view keeps a dark periphery (core.imaging.fov)
 #: Every entry's file name starts with this: pruning never touches another file.
 ENTRY_PREFIX = "llpred-"
 DEFAULT_LIMIT_BYTES = 2 * 1024**3

@@ -31,7 +31,7 @@ from core.lesions import LESIONS, PAINT_ORDER, Lesion, TrainingClass
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 3  # 3: the image border counts as field-of-view edge
+CACHE_VERSION = 4  # 3: the image border counts as field-of-view edge; 4: the dark periphery is field of view
 
 
 @dataclass(frozen=True)

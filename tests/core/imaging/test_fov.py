@@ -87,3 +87,20 @@ def test_real_idrid_photograph() -> None:
     assert 200 < x0 < 400 and 3600 < x1 < 3800
     assert 0.65 < fov.mask.mean() < 0.72
     assert fov.mask[1424, 2144] and not fov.mask[10, 10]
+
+
+def test_a_dark_periphery_stays_in_the_field_of_view() -> None:
+    """A darker camera's vignetted rim (red about 20-30 of 255, IDRiD's about 70) is retina: the
+    field of view must not shrink (the simulated-camera check's copy of IDRiD_12 lost its rim, and
+    the model then saw it at another scale)."""
+    sample = synth_fundus(400, 600, seed=3, clip_fov=False)
+    ys, xs = np.nonzero(sample.fov_mask)
+    cy, cx = ys.mean(), xs.mean()
+    radius = np.hypot(ys - cy, xs - cx).max()
+    yy, xx = np.mgrid[0:400, 0:600]
+    r = np.hypot(yy - cy, xx - cx) / radius
+    vignette = np.clip(1.0 - 0.65 * np.clip((r - 0.6) / 0.4, 0, 1), 0.35, 1.0)  # rim at about a third
+    dark = 0.6 * (sample.image.astype(np.float32) / 255.0) ** 1.2 * vignette[..., None]  # darker camera
+    image = np.clip(dark * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    assert np.percentile(image[sample.fov_mask].max(axis=1), 1) < 25  # the rim is dark indeed
+    assert _iou(detect_fov(image).mask, sample.fov_mask) > 0.98
