@@ -324,8 +324,8 @@ class ReviewControl(QObject):
     def _update_export_label(self) -> None:
         """Whether the photograph on screen was exported from the window, and whether it changed since."""
         session, name = self.state.session, self.state.name
-        text, out_of_date = export_status(session, name) if session is not None and name else ("", False)
-        self.panel.show_export_status(text, out_of_date)
+        shown = export_status(session, name) if session is not None and name else ("", "", False)
+        self.panel.show_export_status(*shown)
 
     def _update_edit_label(self) -> None:
         mask = self.mask(self.active, adopt=False)

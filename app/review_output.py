@@ -83,7 +83,7 @@ class ReviewOutput(QObject):
         engine = self.review.engine
         if not self._explain_if_nothing_to_export():
             return None
-        stamp = now()  # what is exported is taken now: later edits make it out of date
+        stamp = now()  # what is exported is taken now (and recorded in its files): later edits are not in it
         records = [
             (session, name, record_export(session, name, str(out_dir), fmt, stamp))
             for session in sessions
@@ -94,7 +94,7 @@ class ReviewOutput(QObject):
         def work() -> list[Path]:
             written: list[Path] = []
             for session in sessions:
-                written += export_session(session, out_dir, engine, fmt=fmt, overwrite=overwrite)
+                written += export_session(session, out_dir, engine, fmt=fmt, overwrite=overwrite, stamp=stamp)
             return written
 
         job = Job(work, str(out_dir))

@@ -183,9 +183,10 @@ class ReviewPanel(QWidget):
         self.record_label.setText(reason)
         self.record_label.setVisible(True)
 
-    def show_export_status(self, text: str, out_of_date: bool) -> None:
+    def show_export_status(self, text: str, tooltip: str, out_of_date: bool) -> None:
         """The photograph's last export: when and where, and whether edits came after it."""
         self.export_label.setText(text)
+        self.export_label.setToolTip(tooltip)
         style = "color: #d55e00; font-weight: bold;" if out_of_date else "color: #555;"
         self.export_label.setStyleSheet(style)
         self.export_label.setVisible(bool(text))

@@ -71,7 +71,7 @@ class FovConfig(_DictMixin):
     Attributes:
         analysis_side: longest side, in pixels, of the downscaled copy Otsu runs on.
         min_area_fraction: smallest accepted field of view, as a fraction of the image.
-        dark_background_level: a background class brighter than this (0..255 grey) means
+        dark_background_level: a background class brighter than this (0..255, brightest channel) means
             the photograph has no black border, and the whole image is the field of view.
     """
 

@@ -127,10 +127,10 @@ def detect_fov(image: np.ndarray, config: FovConfig | None = None) -> FovCrop:
     """
     config = config or FovConfig()
     height, width = image.shape[:2]
-    grey = _brightest_channel(image)
+    brightest = _brightest_channel(image)
     scale = min(1.0, config.analysis_side / max(height, width))
     small = cv2.resize(
-        grey,
+        brightest,
         (max(1, round(width * scale)), max(1, round(height * scale))),
         interpolation=cv2.INTER_AREA,
     )

@@ -1,69 +1,110 @@
-"""Whether a photograph's last export still shows its review.
+"""Whether a photograph's last export still shows its review, and what changed since.
 
-The export is current while the record's change counter (``ImageReview.revision``) and the
-thresholds of the lesions exported as predictions are what they were at the export
-(:class:`core.review.export_record.ExportRecord`); thresholds are compared as the 1/255 steps
-the maps are cut at.
+Per item an export writes, :func:`export_items` gives a short value: the image status, a
+digest of the comment, each lesion's status and its mask, which is a digest of the adopted
+mask's pixels (cached per mask revision) or, for a lesion exported as the model's prediction,
+its threshold as the 1/255 step the maps are cut at. An adopted mask not in memory (a
+photograph not opened since the window started) stands for its last change's time stamp; it
+cannot change without being loaded. Comparing these values, not a change counter, an undo back
+to the exported mask or a threshold moved back makes the export current again.
 """
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+from weakref import WeakKeyDictionary
+
+import numpy as np
+
 from core.imaging.probability_maps import probability_to_level
-from core.lesions import LESIONS
+from core.lesions import LESIONS, Lesion
+from core.review.editable_mask import EditableMask
 from core.review.export_record import ExportRecord
-from core.review.session import ImageReview, ReviewSession
+from core.review.session import ImageReview, ReviewSession, now
+
+#: Prefix of a mask item recorded by its last change's time stamp (not in memory then).
+SAVED = "saved "
+
+#: mask -> (revision, digest): a digest is computed once per change of the mask.
+_digests: WeakKeyDictionary[EditableMask, tuple[int, str]] = WeakKeyDictionary()
 
 
-def _prediction_thresholds(session: ReviewSession, review: ImageReview) -> dict[str, float]:
-    """Thresholds of the lesions that an export writes as the prediction (not adopted)."""
-    return {
-        lesion.code: session.thresholds.get(lesion, 0.5)
-        for lesion in LESIONS
-        if not review.lesions[lesion].adopted
-    }
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=12).hexdigest()
+
+
+def mask_digest(mask: EditableMask) -> str:
+    """Digest of an editable mask's shown pixels (H x W bool), cached per revision."""
+    cached = _digests.get(mask)
+    if cached is not None and cached[0] == mask.revision:
+        return cached[1]
+    pixels = mask.mask()
+    digest = _digest(np.packbits(pixels).tobytes() + str(pixels.shape).encode())
+    _digests[mask] = (mask.revision, digest)
+    return digest
+
+
+def _mask_item(review: ImageReview, lesion: Lesion, recorded: str | None) -> str | None:
+    """An adopted lesion's mask item: its pixels' digest when in memory, else the time stamp of
+    its last change; compared as the record was made (None: in memory then, not now, so it
+    cannot have changed)."""
+    item = review.lesions[lesion]
+    if recorded is not None and recorded.startswith(SAVED):
+        return f"{SAVED}{item.updated}"
+    if item.mask is None:
+        return None if recorded is not None else f"{SAVED}{item.updated}"
+    return mask_digest(item.mask)
+
+
+def export_items(
+    session: ReviewSession, review: ImageReview, recorded: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Item name -> value or digest of what an export of ``review`` writes now (``recorded``:
+    the items of an earlier export, to compare masks the way they were recorded)."""
+    recorded = recorded or {}
+    items = {"image status": review.status.value, "comment": _digest(review.comment.encode())}
+    for lesion in LESIONS:
+        item = review.lesions[lesion]
+        items[f"{lesion.code} status"] = item.status.value
+        if not item.adopted:
+            level = probability_to_level(session.thresholds.get(lesion, 0.5))
+            items[f"{lesion.code} threshold"] = f"step {level}"
+            continue
+        key = f"{lesion.code} mask"
+        value = _mask_item(review, lesion, recorded.get(key))
+        items[key] = recorded[key] if value is None else value
+    return items
 
 
 def record_export(session: ReviewSession, name: str, folder: str, fmt: str, stamp: str) -> ExportRecord:
     """What an export taken now writes of photograph ``name`` (call before the export starts)."""
-    review = session.image(name)
-    return ExportRecord(stamp, folder, review.revision, _prediction_thresholds(session, review), fmt)
+    return ExportRecord(stamp, folder, export_items(session, session.image(name)), fmt)
 
 
 def changed_since_export(session: ReviewSession, name: str) -> list[str]:
-    """What changed in photograph ``name``'s review since its last export ([] when the export is
-    current or there was none): "edits or statuses" (mask edits, adoptions, statuses, comment) and/or the
-    codes of lesions whose threshold moved."""
+    """The items of photograph ``name``'s review that differ from its last export ([] when the
+    export is current or there was none), e.g. ``["EX mask", "HE threshold", "comment"]``."""
     review = session.images.get(name)
     if review is None or review.exported is None:
         return []
-    record = review.exported
-    changes = ["edits or statuses"] if review.revision != record.revision else []
-    now_thresholds = _prediction_thresholds(session, review)
-    for lesion in LESIONS:
-        code = lesion.code
-        if code not in now_thresholds:
-            continue  # adopted: its mask is what counts, and adopting raised the revision
-        before = record.thresholds.get(code)
-        if before is None or probability_to_level(before) != probability_to_level(now_thresholds[code]):
-            changes.append(f"{code} threshold")
-    return changes
+    before = review.exported.items
+    now = export_items(session, review, before)
+    return [key for key, value in now.items() if before.get(key) != value]
 
 
-def export_status(session: ReviewSession, name: str) -> tuple[str, bool]:
-    """A line for the Review panel on photograph ``name``'s export, and whether it is out of date.
-
-    ``("", False)`` when it was never exported from the window.
-    """
+def export_status(session: ReviewSession, name: str) -> tuple[str, str, bool]:
+    """The Review panel's line on photograph ``name``'s export, its tooltip (the folder), and
+    whether the export is out of date. ``("", "", False)`` when it was never exported from the
+    window."""
     review = session.images.get(name)
     if review is None or review.exported is None:
-        return "", False
+        return "", "", False
     record = review.exported
-    when = f"{record.at[:10]} {record.at[11:16]} UTC"
+    when = f"{record.at[11:19]} UTC" + ("" if record.at[:10] == now()[:10] else f" on {record.at[:10]}")
+    where = Path(record.folder).name or record.folder
+    tooltip = f"Exported to {record.folder} at {record.at}"
     changes = changed_since_export(session, name)
     if not changes:
-        return f"exported {when} to {record.folder} (up to date)", False
-    return (
-        f"CHANGED SINCE THE EXPORT of {when} to {record.folder} ({', '.join(changes)}): "
-        "the exported files do not show it; export again",
-        True,
-    )
+        return f"Exported {when} to {where}/: up to date", tooltip, False
+    return f"Changed since the export of {when} ({', '.join(changes)}): export again", tooltip, True

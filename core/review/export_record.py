@@ -2,10 +2,9 @@
 
 An export is a copy: edits made after it are in the session but not in the exported files.
 When the window exports, each photograph's record keeps an :class:`ExportRecord`: the time,
-the folder, the record's change counter (``ImageReview.revision``, raised by every edit,
-adoption, status or comment) and the thresholds of the lesions exported as predictions (not
-adopted, so a later threshold move changes them). :mod:`core.review.export_currency` tells
-whether the export is still current.
+the folder, the format and, per item an export writes (image status, comment, each lesion's
+status and mask), a short value or digest of what it was. :mod:`core.review.export_currency`
+compares them with the record as it is now and names what changed.
 """
 
 from __future__ import annotations
@@ -19,35 +18,26 @@ class ExportRecord:
     """One photograph's last export from the window.
 
     Attributes:
-        at: UTC time stamp (ISO 8601) when the export's content was taken.
+        at: UTC time stamp (ISO 8601) when the export's content was taken (the exported
+            sidecar's ``exported`` time too).
         folder: the folder it was written to.
-        revision: the photograph record's ``revision`` at that moment.
-        thresholds: lesion code -> threshold of each lesion exported as the prediction
-            (lesions not adopted then); adopted lesions are covered by ``revision``.
+        items: item name (e.g. ``"comment"``, ``"EX mask"``) -> its value or digest then.
         fmt: mask file format ("tif" or "png").
     """
 
     at: str
     folder: str
-    revision: int
-    thresholds: dict[str, float] = field(default_factory=dict)
+    items: dict[str, str] = field(default_factory=dict)
     fmt: str = "tif"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "at": self.at,
-            "folder": self.folder,
-            "revision": self.revision,
-            "thresholds": dict(self.thresholds),
-            "format": self.fmt,
-        }
+        return {"at": self.at, "folder": self.folder, "items": dict(self.items), "format": self.fmt}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExportRecord:
         return cls(
             at=str(data["at"]),
             folder=str(data["folder"]),
-            revision=int(data["revision"]),
-            thresholds={str(k): float(v) for k, v in data.get("thresholds", {}).items()},
+            items={str(k): str(v) for k, v in data.get("items", {}).items()},
             fmt=str(data.get("format", "tif")),
         )

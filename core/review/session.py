@@ -113,15 +113,12 @@ class ImageReview:
     lesions: dict[Lesion, LesionReview] = field(
         default_factory=lambda: {lesion: LesionReview() for lesion in LESIONS}
     )
-    #: Raised by every change of the record or its masks (an export is current while it stands).
-    revision: int = 0
     #: The last export from the window (None: never exported from it).
     exported: ExportRecord | None = None
 
     def note_change(self, stamp: str | None = None) -> None:
-        """Something in this record or its masks changed (time stamp and change counter)."""
+        """Something in this record or its masks changed (its time stamp)."""
         self.updated = stamp or now()
-        self.revision += 1
 
     def touch(self) -> None:
         """A change that starts the review if it was not started."""
@@ -248,7 +245,6 @@ class ReviewSession:
                 review.comment = item.get("comment", "")
                 review.created = item.get("created", review.created)
                 review.updated = item.get("updated", "")
-                review.revision = int(item.get("revision", 0))
                 exported = item.get("exported")
                 review.exported = ExportRecord.from_dict(exported) if exported else None
                 for code, lesion_item in item.get("lesions", {}).items():
@@ -328,7 +324,6 @@ class ReviewSession:
                 "comment": review.comment,
                 "created": review.created,
                 "updated": review.updated,
-                "revision": review.revision,
                 "lesions": lesions,
             }
             if review.exported is not None:

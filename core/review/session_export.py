@@ -123,11 +123,13 @@ def export_session(
     fmt: str = "tif",
     overwrite: bool = False,
     everything: bool = False,
+    stamp: str | None = None,
 ) -> list[Path]:
     """Export every started (or, with ``everything``, every) photograph of a session.
 
     Photographs whose lesions were not all adopted need ``engine`` (its cached or fresh
     prediction at the session's thresholds); its model must be the one the session used.
+    ``stamp``: the export's UTC time recorded in every file (default: now).
     """
     if engine is not None and session.model.get("sha256") and engine.loaded.sha256 != session.model["sha256"]:
         used = f"{session.model.get('name')} ({session.model['sha256'][:12]})"
@@ -154,4 +156,4 @@ def export_session(
             f"{session.file}: no reviewed photographs to export: none is in progress, reviewed or flagged "
             "(lesionlens export --all exports every photograph)"
         )
-    return export_reviews(items, out_dir, session.model, session.reviewer, now(), fmt, overwrite)
+    return export_reviews(items, out_dir, session.model, session.reviewer, stamp or now(), fmt, overwrite)

@@ -95,23 +95,18 @@ def _lesion(item: Any, where: str) -> None:
         _flag(item.get(key, False), f"{where}.{key}")
 
 
-def _count(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_PIXELS:
-        raise SchemaError(f"{where}: {value!r} is not a count")
-    return value
-
-
 def _export(item: Any, where: str) -> None:
     item = _mapping(item, where)
     _text(item.get("at"), f"{where}.at", 64)
     _text(item.get("folder"), f"{where}.folder", 4096)
-    _count(item.get("revision"), f"{where}.revision")
     if item.get("format", "tif") not in ("tif", "png"):
         raise SchemaError(f"{where}.format: {item.get('format')!r} is not tif or png")
-    for code, value in _mapping(item.get("thresholds", {}), f"{where}.thresholds").items():
-        if code not in LESION_CODES:
-            raise SchemaError(f"{where}.thresholds: {code!r} is not one of {', '.join(LESION_CODES)}")
-        _probability(value, f"{where}.thresholds.{code}")
+    items = _mapping(item.get("items", {}), f"{where}.items")
+    if len(items) > 64:
+        raise SchemaError(f"{where}.items: {len(items)} items, more than an export records")
+    for key, value in items.items():
+        _text(key, f"{where}.items key", 64)
+        _text(value, f"{where}.items[{key!r}]", 128)
 
 
 def _image(name: str, item: Any) -> None:
@@ -123,7 +118,6 @@ def _image(name: str, item: Any) -> None:
     _text(item.get("comment", ""), f"{where}.comment")
     _text(item.get("created", ""), f"{where}.created", 64)
     _text(item.get("updated", ""), f"{where}.updated", 64)
-    _count(item.get("revision", 0), f"{where}.revision")
     if item.get("exported") is not None:
         _export(item["exported"], f"{where}.exported")
     for code, lesion in _mapping(item.get("lesions", {}), f"{where}.lesions").items():

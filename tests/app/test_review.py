@@ -3,6 +3,7 @@ journaling, export and agreement (pytest-qt, offscreen)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -179,7 +180,8 @@ def test_the_panel_says_when_the_export_is_out_of_date(
     qtbot, opened: Controller, dataset: list[Path], tmp_path: Path
 ) -> None:
     """A trial found no sign that an export was older than later edits; the Review panel says
-    when and where the photograph was exported and whether it changed since."""
+    when and where the photograph was exported and what changed since (and an undo back to
+    the exported mask, or a threshold moved back, makes it current again)."""
     c = opened
     label = c.review.panel.export_label
     assert not label.isVisibleTo(c.window)  # never exported
@@ -193,17 +195,25 @@ def test_the_panel_says_when_the_export_is_out_of_date(
         qtbot.waitUntil(lambda: "up to date" in label.text(), timeout=3000)
 
     export()
-    assert label.isVisibleTo(c.window) and str(out) in label.text()
+    assert label.isVisibleTo(c.window) and "export/" in label.text() and str(out) in label.toolTip()
     c.set_threshold(Lesion.HE, 0.3)  # HE is exported as the prediction: the export no longer shows it
-    assert "CHANGED SINCE THE EXPORT" in label.text() and "HE threshold" in label.text()
-    export()
+    assert label.text().startswith("Changed since the export") and "(HE threshold)" in label.text()
+    c.set_threshold(Lesion.HE, c.state.defaults[Lesion.HE])
+    assert "up to date" in label.text()
     c.window.action("tool_brush").trigger()
     drag(qtbot, c, [(300, 300), (300, 340)])
-    assert "CHANGED SINCE THE EXPORT" in label.text() and "edits or statuses" in label.text()
+    assert "EX mask" in label.text()
+    export()
+    drag(qtbot, c, [(100, 100), (100, 140)])
+    assert "EX mask" in label.text()
+    c.review.undo()
+    assert "up to date" in label.text()
     c.review.flush(5000)
     session = c.review.sessions[dataset[0].parent.resolve()]
     reopened = type(session).open(session.folder)
     assert reopened.images[dataset[0].name].exported == session.images[dataset[0].name].exported
+    sidecar = json.loads((out / f"{dataset[0].stem}.json").read_text())
+    assert sidecar["exported"] == session.images[dataset[0].name].exported.at  # one time in both
 
 
 def test_agreement_with_another_reviewer(
