@@ -109,7 +109,6 @@ def _prefill_photos(
             item.mask = EditableMask.adopt(prediction[lesion], session.thresholds[lesion])
             item.mask.revision += 1  # not saved yet
             item.adopted_threshold, item.updated, item.prefilled = session.thresholds[lesion], now(), True
-        review.note_change()
         session.save()  # journaled photograph by photograph: an interrupted run resumes here
         for lesion in todo:
             review.lesions[lesion].mask = None  # on disk now; loaded again when a reviewer opens it
