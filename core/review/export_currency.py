@@ -22,6 +22,7 @@ from core.lesions import LESIONS, Lesion
 from core.review.editable_mask import EditableMask
 from core.review.export_record import ExportRecord
 from core.review.session import ImageReview, ReviewSession, now
+from core.review.session_export import session_thresholds
 
 #: Prefix of a mask item recorded by its last change's time stamp (not in memory then).
 SAVED = "saved "
@@ -64,11 +65,12 @@ def export_items(
     the items of an earlier export, to compare masks the way they were recorded)."""
     recorded = recorded or {}
     items = {"image status": review.status.value, "comment": _digest(review.comment.encode())}
+    thresholds = session_thresholds(session)
     for lesion in LESIONS:
         item = review.lesions[lesion]
         items[f"{lesion.code} status"] = item.status.value
         if not item.adopted:
-            level = probability_to_level(session.thresholds.get(lesion, 0.5))
+            level = probability_to_level(thresholds[lesion])
             items[f"{lesion.code} threshold"] = f"step {level}"
             continue
         key = f"{lesion.code} mask"
