@@ -14,7 +14,7 @@ from app.workers import Job
 from core.errors import LesionLensError
 from core.review.export_currency import record_export
 from core.review.export_record import ExportRecord
-from core.review.session import ReviewStatus, now
+from core.review.session import now
 from core.review.session_export import export_session, reviewed_image, session_thresholds
 from core.scoring.agreement import Agreement
 
@@ -88,7 +88,7 @@ class ReviewOutput(QObject):
             (session, name, record_export(session, name, str(out_dir), fmt, stamp))
             for session in sessions
             for name, review in session.images.items()
-            if review.status is not ReviewStatus.NOT_STARTED
+            if review.started
         ]
 
         def work() -> list[Path]:
@@ -164,7 +164,7 @@ class ReviewOutput(QObject):
             agreement = Agreement({})
             for session in sessions:
                 for name, review in sorted(session.images.items()):
-                    if review.status is ReviewStatus.NOT_STARTED:
+                    if not review.started:
                         continue
                     try:
                         source = find_ground_truth_in(reference, session.folder / name)
@@ -192,4 +192,4 @@ class ReviewOutput(QObject):
 
 def _started(session: ReviewSession) -> bool:
     """Whether any photograph of the session has its review started (export writes those)."""
-    return any(review.status is not ReviewStatus.NOT_STARTED for review in session.images.values())
+    return any(review.started for review in session.images.values())

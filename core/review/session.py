@@ -116,6 +116,11 @@ class ImageReview:
     #: The last export from the window (None: never exported from it).
     exported: ExportRecord | None = None
 
+    @property
+    def started(self) -> bool:
+        """Whether the review has started (only started reviews are exported by default)."""
+        return self.status is not ReviewStatus.NOT_STARTED
+
     def note_change(self, stamp: str | None = None) -> None:
         """Something in this record or its masks changed (its time stamp)."""
         self.updated = stamp or now()
@@ -123,7 +128,7 @@ class ImageReview:
     def touch(self) -> None:
         """A change that starts the review if it was not started."""
         self.note_change()
-        if self.status is ReviewStatus.NOT_STARTED:
+        if not self.started:
             self.status = ReviewStatus.IN_PROGRESS
 
 
@@ -153,7 +158,7 @@ class ReviewSession:
         """True once any photograph's review has started (only then is the session written)."""
         return (
             any(
-                review.status is not ReviewStatus.NOT_STARTED
+                review.started
                 or bool(review.comment)  # a comment alone is work too
                 or any(item.adopted for item in review.lesions.values())
                 for review in self.images.values()

@@ -13,7 +13,7 @@ from core.inference.predictor import run_to_end
 from core.lesions import LESIONS, Lesion
 from core.review.engine import ImageAnalysis, ReviewEngine
 from core.review.export import ExportError, ReviewedImage, export_reviews
-from core.review.session import SESSION_DIR, SESSION_FILE, LesionReview, ReviewSession, ReviewStatus, now
+from core.review.session import SESSION_DIR, SESSION_FILE, LesionReview, ReviewSession, now
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ def export_session(
     thresholds = session_thresholds(session, engine.default_thresholds if engine is not None else None)
     items = []
     for name, review in sorted(session.images.items()):
-        if review.status is ReviewStatus.NOT_STARTED and not everything:
+        if not review.started and not everything:
             continue
         path = session.folder / name
         if engine is not None:

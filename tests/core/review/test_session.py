@@ -236,3 +236,14 @@ def test_save_to_moves_the_whole_session(tmp_path: Path) -> None:
     moved = ReviewSession(tmp_path / "photos", location=elsewhere)
     moved._read()
     assert moved.images["eye.jpg"].comment == "check the disc"
+
+
+def test_a_review_starts_with_its_first_change_and_only_then_counts_as_work(tmp_path: Path) -> None:
+    session = ReviewSession(tmp_path, location=tmp_path / "session")
+    review = session.image("a.png")
+    assert not review.started and not session.has_work
+    review.touch()
+    assert review.started and review.status is ReviewStatus.IN_PROGRESS and session.has_work
+    review.status = ReviewStatus.REVIEWED
+    review.touch()  # a later change does not demote a finished review
+    assert review.status is ReviewStatus.REVIEWED
