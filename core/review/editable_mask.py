@@ -8,6 +8,7 @@ rectangle, zlib-compressed (most of a lesion mask is empty).
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from collections import deque
 from collections.abc import Sequence
@@ -110,6 +111,7 @@ class EditableMask:
         self._saved = np.zeros((0, 0), bool)
         self._stroke_label = ""
         self.revision = 0  # bumps on every change (journaling watches it)
+        self._digest: tuple[int, str] | None = None  # (revision, digest of the mask then)
 
     @classmethod
     def adopt(cls, probability: np.ndarray, threshold: float) -> EditableMask:
@@ -124,6 +126,14 @@ class EditableMask:
     def mask(self) -> np.ndarray:
         """H x W bool lesion mask."""
         return is_lesion(self.states)
+
+    def digest(self) -> str:
+        """A short digest of :meth:`mask`'s pixels (H x W bool), computed once per revision."""
+        if self._digest is None or self._digest[0] != self.revision:
+            pixels = self.mask()
+            data = np.packbits(pixels).tobytes() + str(pixels.shape).encode()
+            self._digest = (self.revision, hashlib.blake2b(data, digest_size=12).hexdigest())
+        return self._digest[1]
 
     def edited_pixels(self) -> int:
         """Pixels the reviewer added or removed."""

@@ -13,13 +13,9 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from weakref import WeakKeyDictionary
-
-import numpy as np
 
 from core.imaging.probability_maps import probability_to_level
 from core.lesions import LESIONS, Lesion
-from core.review.editable_mask import EditableMask
 from core.review.export_record import ExportRecord
 from core.review.session import ImageReview, ReviewSession, now
 from core.review.session_export import session_thresholds
@@ -27,23 +23,9 @@ from core.review.session_export import session_thresholds
 #: Prefix of a mask item recorded by its last change's time stamp (not in memory then).
 SAVED = "saved "
 
-#: mask -> (revision, digest): a digest is computed once per change of the mask.
-_digests: WeakKeyDictionary[EditableMask, tuple[int, str]] = WeakKeyDictionary()
-
 
 def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=12).hexdigest()
-
-
-def mask_digest(mask: EditableMask) -> str:
-    """Digest of an editable mask's shown pixels (H x W bool), cached per revision."""
-    cached = _digests.get(mask)
-    if cached is not None and cached[0] == mask.revision:
-        return cached[1]
-    pixels = mask.mask()
-    digest = _digest(np.packbits(pixels).tobytes() + str(pixels.shape).encode())
-    _digests[mask] = (mask.revision, digest)
-    return digest
 
 
 def _mask_item(review: ImageReview, lesion: Lesion, recorded: str | None) -> str | None:
@@ -55,7 +37,7 @@ def _mask_item(review: ImageReview, lesion: Lesion, recorded: str | None) -> str
         return f"{SAVED}{item.updated}"
     if item.mask is None:
         return None if recorded is not None else f"{SAVED}{item.updated}"
-    return mask_digest(item.mask)
+    return item.mask.digest()
 
 
 def export_items(

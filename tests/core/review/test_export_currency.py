@@ -10,7 +10,7 @@ import pytest
 
 from core.lesions import Lesion
 from core.review.editable_mask import EditableMask
-from core.review.export_currency import changed_since_export, export_status, mask_digest, record_export
+from core.review.export_currency import changed_since_export, export_status, record_export
 from core.review.session import ReviewSession, ReviewStatus, SessionError, now
 
 
@@ -70,8 +70,8 @@ def test_an_edit_undone_is_as_exported(tmp_path: Path) -> None:
     assert changed_since_export(session, "eye.jpg") == ["EX mask"]
     mask.undo()
     assert changed_since_export(session, "eye.jpg") == []
-    before = mask_digest(mask)
-    assert mask_digest(mask) == before  # cached per revision
+    before = mask.digest()
+    assert mask.digest() == before  # cached per revision
 
 
 def test_a_threshold_counts_only_for_lesions_exported_as_predictions(tmp_path: Path) -> None:
