@@ -14,7 +14,7 @@ import core.assets.paths
 from core.cli.main import main
 from core.network.checkpoint import load_checkpoint
 from core.scoring.metrics import PRECISE_RULE
-from tests.core.learning.test_train import _train_args
+from tests.cli_args import tiny_train_args
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "ship_model.py"
 NAME = "lesionlens-test-ship"
@@ -26,7 +26,7 @@ def evaluated_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]
     root = tmp_path_factory.mktemp("ship")
     data, run, evaluation = root / "data", root / "run", root / "eval"
     assert main(["synth", "--out", str(data), "-n", "3", "--size", "256x192", "--seed", "3"]) == 0
-    assert main(_train_args(data, run, epochs=1)) == 0
+    assert main(tiny_train_args(data, run, epochs=1)) == 0
     args = ["--log-level", "WARNING", "evaluate", "--model", str(run / "best.safetensors"), "--data"]
     assert main([*args, str(data), "--val-of", str(run), "--out", str(evaluation), "--tile", "64"]) == 0
     return run, evaluation / "evaluation_images.json"

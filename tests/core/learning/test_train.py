@@ -15,6 +15,7 @@ from PIL import Image
 
 from core.cli.main import main
 from core.network.checkpoint import load_checkpoint
+from tests.cli_args import tiny_train_args
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -28,40 +29,6 @@ def synthetic_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _train_args(data: Path, out: Path, epochs: int) -> list[str]:
-    return [
-        "--log-level",
-        "WARNING",
-        "train",
-        "--data",
-        str(data),
-        "--out",
-        str(out),
-        "--preset",
-        "paper",
-        "--width",
-        "0.125",
-        "--tile",
-        "64",
-        "--stride",
-        "32",
-        "--epochs",
-        str(epochs),
-        "--batch",
-        "8",
-        "--lr",
-        "3e-3",
-        "--val-count",
-        "1",
-        "--val-tile",
-        "64",
-        "--device",
-        "cpu",
-        "--precision",
-        "fp32",
-    ]
-
-
 def _evaluate(run: Path, data: Path, *options: str) -> int:
     """``lesionlens evaluate`` of a run's best checkpoint on CPU."""
     model = str(run / "best.safetensors")
@@ -72,7 +39,7 @@ def _evaluate(run: Path, data: Path, *options: str) -> int:
 @pytest.mark.slow
 def test_train_then_evaluate_end_to_end(synthetic_data: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"
-    assert main(_train_args(synthetic_data, run, epochs=4)) == 0
+    assert main(tiny_train_args(synthetic_data, run, epochs=4)) == 0
     rows = list(csv.DictReader((run / "log.csv").open()))
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4]
     assert float(rows[-1]["train_loss"]) < 0.8 * float(rows[0]["train_loss"])
@@ -144,8 +111,8 @@ def test_train_then_evaluate_end_to_end(synthetic_data: Path, tmp_path: Path) ->
 @pytest.mark.slow
 def test_resume_continues_after_the_last_epoch(synthetic_data: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"
-    assert main(_train_args(synthetic_data, run, epochs=1)) == 0
-    assert main(_train_args(synthetic_data, run, epochs=2)) == 0
+    assert main(tiny_train_args(synthetic_data, run, epochs=1)) == 0
+    assert main(tiny_train_args(synthetic_data, run, epochs=2)) == 0
     rows = list(csv.DictReader((run / "log.csv").open()))
     assert [int(r["epoch"]) for r in rows] == [1, 2]
 
@@ -153,7 +120,7 @@ def test_resume_continues_after_the_last_epoch(synthetic_data: Path, tmp_path: P
 @pytest.mark.slow
 def test_final_model_trains_on_every_image_without_validation(synthetic_data: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"
-    args = _train_args(synthetic_data, run, epochs=2)
+    args = tiny_train_args(synthetic_data, run, epochs=2)
     args[args.index("--val-count") + 1] = "0"
     assert main(args) == 0
     config = json.loads((run / "config.json").read_text())
@@ -226,7 +193,7 @@ def test_distributed_training_with_two_processes(synthetic_data: Path, tmp_path:
         "2",
         "-m",
         "core",
-        *_train_args(synthetic_data, run, epochs=2),
+        *tiny_train_args(synthetic_data, run, epochs=2),
     ]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -240,7 +207,7 @@ def test_robust_preset_trains_and_its_model_repeats_the_preprocessing(
     synthetic_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run = tmp_path / "robust"
-    args = _train_args(synthetic_data, run, epochs=1)
+    args = tiny_train_args(synthetic_data, run, epochs=1)
     args[args.index("paper")] = "robust"
     args += ["--fov-diameter", "256", "--tile", "64", "--stride", "64", "--max-steps", "3"]
     assert main(args) == 0
