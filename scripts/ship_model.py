@@ -153,6 +153,14 @@ def _largest_region_text(result: dict) -> str:
     return f"{lesion} {largest[lesion]} px (any {largest['any']} px)"
 
 
+def _darker_healthy_eye_text(result: dict) -> str:
+    """ "0.47 % (largest 1197 px)" for the healthy eye through the simulated camera, or "not measured"."""
+    share = result.get("healthy_eye_camera")
+    if not share:
+        return "not measured"
+    return f"{share['any']:.2%} (largest {result['healthy_eye_camera_largest_region_px']['any']} px)"
+
+
 def _comparison(before: dict, after: dict, label: str = "this model") -> list[str]:
     """Rows "previous model -> this model" for the checks (same photographs, same protocol)."""
 
@@ -165,6 +173,7 @@ def _comparison(before: dict, after: dict, label: str = "this model") -> list[st
             f"{result['border_false_alarms']['any']:.2%} (HE {result['border_false_alarms']['HE']:.2%})",
             f"{result['healthy_eye']['any']:.2%}",
             _largest_region_text(result),
+            _darker_healthy_eye_text(result),
         ]
 
     names = [
@@ -173,6 +182,7 @@ def _comparison(before: dict, after: dict, label: str = "this model") -> list[st
         "FOV-border false alarms",
         "healthy eye flagged",
         "healthy eye, largest flagged region",
+        "healthy eye through the simulated camera",
     ]
     previous = before.get("label") or before["model"]["name"]
     lines = [
@@ -496,6 +506,7 @@ def main() -> None:
                     if "healthy_eye_largest_region_px" in checks
                     else {}
                 ),
+                **{key: checks[key] for key in ("healthy_eye_camera",) if key in checks},
                 "border_false_alarms": checks["border_false_alarms"],
                 "simulated_camera_maupr": checks["simulated_camera"][head]["mAUPR"],
             }

@@ -80,6 +80,16 @@ def format_checks(result: dict[str, Any]) -> str:
             "a blob a reader sees even when the share is small): "
             + ", ".join(f"{k} {v}" for k, v in largest.items()),
         ]
+    camera = result.get("healthy_eye_camera")
+    if camera:
+        lines += [
+            "",
+            "Healthy eye through the simulated camera (darkened, cooler, JPEG 70, at its own size), "
+            "share of the field of view flagged: " + ", ".join(f"{k} {v:.4%}" for k, v in camera.items()),
+            "",
+            "The same, largest connected flagged region (px): "
+            + ", ".join(f"{k} {v}" for k, v in result["healthy_eye_camera_largest_region_px"].items()),
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -104,7 +114,12 @@ def run_check(args: argparse.Namespace) -> int:
     """``check``."""
     from core.assets.paths import default_model_path
     from core.inference.predictor import Predictor
-    from core.learning.robustness import flagged_findings, healthy_eye_image, validation_checks
+    from core.learning.robustness import (
+        flagged_findings,
+        healthy_eye_image,
+        healthy_eye_through_camera,
+        validation_checks,
+    )
     from core.network.backends import chosen_backend
     from core.network.checkpoint import load_checkpoint
 
@@ -139,6 +154,9 @@ def run_check(args: argparse.Namespace) -> int:
     findings = flagged_findings(predictor, healthy, thresholds)
     result["healthy_eye"] = findings.share
     result["healthy_eye_largest_region_px"] = findings.largest_region_px
+    darker = flagged_findings(predictor, healthy_eye_through_camera(healthy), thresholds)
+    result["healthy_eye_camera"] = darker.share
+    result["healthy_eye_camera_largest_region_px"] = darker.largest_region_px
     result["model"] = loaded.provenance()
     args.out.mkdir(parents=True, exist_ok=True)
     write_json(args.out / "checks.json", result)

@@ -7,7 +7,10 @@
 - **Healthy eye**: scikit-image's normal fundus (``skimage.data.retina()``): the share of
   the field of view flagged as any lesion at the model's default thresholds (target <= 0.1 %),
   and per lesion the largest connected flagged region in pixels: one blob on the fovea is what
-  a reader sees, and a share of the field of view can stay small while it grows.
+  a reader sees, and a share of the field of view can stay small while it grows. The same eye
+  through the simulated camera's darkening, colour and JPEG at its own size
+  (:func:`healthy_eye_through_camera`): healthy eyes from a darker camera are where false
+  alarms were first seen.
 - **Field-of-view border false alarms**: in the outer 5 % of the field of view's radius,
   the share of pixels flagged as a lesion at the default thresholds where the ground truth
   has no lesion; next to it the same share in the rest of the field of view, so that a band
@@ -239,6 +242,21 @@ def flagged_share(
 ) -> dict[str, float]:
     """Share of the field of view flagged at ``thresholds``, per lesion code and ``any``."""
     return flagged_findings(predictor, image, thresholds).share
+
+
+def healthy_eye_through_camera(image: np.ndarray) -> np.ndarray:
+    """The healthy eye as the simulated camera would take it, at the photograph's own width.
+
+    The photometric part of :func:`simulate_camera` (darker, gamma, cooler, JPEG quality 70)
+    without its downscaling: the normal fundus is already smaller than IDRiD's photographs.
+
+    Args:
+        image: H x W x 3 uint8 RGB.
+
+    Returns:
+        H x W x 3 uint8 RGB.
+    """
+    return simulate_camera(image, width=image.shape[1])
 
 
 def healthy_eye_image() -> np.ndarray:

@@ -7,6 +7,7 @@ from core.imaging.fov import detect_fov
 from core.learning.robustness import (
     SIMULATED_WIDTH,
     BorderFalseAlarms,
+    healthy_eye_through_camera,
     rim_mask,
     simulate_camera,
 )
@@ -23,6 +24,15 @@ def test_simulated_camera_is_smaller_and_darker() -> None:
     other_mean = other[small_fov.mask].astype(float).mean(axis=0)
     assert other_mean.mean() < 0.75 * original_mean.mean()
     assert SIMULATED_WIDTH == 2196
+
+
+def test_healthy_eye_through_the_camera_keeps_its_size_and_is_darker() -> None:
+    image = synth_fundus(400, 400, seed=2).image
+    darker = healthy_eye_through_camera(image)
+    assert darker.shape == image.shape and darker.dtype == np.uint8
+    inside = detect_fov(image).mask
+    before, after = image[inside].astype(float).mean(axis=0), darker[inside].astype(float).mean(axis=0)
+    assert after.mean() < 0.75 * before.mean()
 
 
 def test_rim_is_the_outer_band_of_the_field_of_view() -> None:

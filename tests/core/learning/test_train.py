@@ -240,8 +240,13 @@ def test_robust_preset_trains_and_its_model_repeats_the_preprocessing(
     assert set(largest) == {"MA", "HE", "EX", "SE", "any"}
     assert all(largest[c] <= largest["any"] for c in ("MA", "HE", "EX", "SE"))
     assert (largest["any"] > 0) == (result["healthy_eye"]["any"] > 0)
+    darker, darker_largest = result["healthy_eye_camera"], result["healthy_eye_camera_largest_region_px"]
+    assert set(darker) == set(darker_largest) == {"MA", "HE", "EX", "SE", "any"}
+    assert all(0 <= darker[c] <= darker["any"] <= 1 for c in ("MA", "HE", "EX", "SE"))
+    assert (darker_largest["any"] > 0) == (darker["any"] > 0)
     text = (out / "checks.md").read_text()
     assert "Simulated camera / original" in text and "largest connected flagged region" in text
+    assert "Healthy eye through the simulated camera" in text
 
 
 def test_a_training_can_start_from_a_model_file(tiny_checkpoint: Path) -> None:
