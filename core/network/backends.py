@@ -81,6 +81,31 @@ def resolve_backend(config: InferenceConfig) -> Backend:
     return "openvino" if openvino_available() else "torch"
 
 
+_OPENVINO_PRECISION = {"auto": "float32", "fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
+
+
+def compute_settings(config: InferenceConfig) -> dict[str, str]:
+    """The backend, device and number format that will make the maps, resolved for this machine.
+
+    For provenance records (sessions, exports): the backends and precisions make slightly
+    different maps. Does not import torch for OpenVINO.
+
+    Returns:
+        ``{"backend": "openvino", "device": "cpu", "precision": "float32"}`` and the like.
+
+    Raises:
+        LesionLensError: the forced backend is not installed or cannot use the device.
+    """
+    backend = resolve_backend(config)
+    if backend == "openvino":
+        return {"backend": backend, "device": "cpu", "precision": _OPENVINO_PRECISION[config.precision]}
+    from core.network.torch_network import resolve_device, resolve_precision
+
+    device = resolve_device(config.device)
+    dtype = resolve_precision(config.precision, device)
+    return {"backend": backend, "device": device.type, "precision": str(dtype).removeprefix("torch.")}
+
+
 def load_for_inference(
     path: str | os.PathLike[str], device: str = "auto", backend: str = "auto"
 ) -> LoadedModel:

@@ -21,7 +21,7 @@ from core.imaging.probability_maps import LesionProbabilities
 from core.inference.prediction_cache import PredictionCache, cache_key, file_digest
 from core.inference.predictor import InferenceProgress, Predictor, model_tiling
 from core.lesions import LESIONS, Lesion
-from core.network.backends import chosen_backend, load_for_inference, resolve_backend
+from core.network.backends import chosen_backend, compute_settings, load_for_inference, resolve_backend
 from core.network.model_file import LoadedModel
 from core.scoring.metrics import PRAccumulator
 
@@ -123,6 +123,7 @@ class ReviewEngine:
         )
         # the resolved backend is part of the cache key: the backends' maps differ slightly
         self.config = replace(config, backend=resolve_backend(config))
+        self._compute = compute_settings(self.config)
         self.cache = cache or PredictionCache()
         self._predictor: Predictor | None = None
 
@@ -133,12 +134,14 @@ class ReviewEngine:
 
     def provenance(self) -> dict[str, object]:
         """What made this engine's maps, for review sessions and exports: the model file and
-        the inference settings that change the maps."""
+        the inference settings that change the maps (head, mirrored tiles, backend, device and
+        number format)."""
         return {
             **self.loaded.provenance(),
             "path": str(self.loaded.path),
             "head": self.config.head,
             "flip_tta": self.config.flip_tta,
+            **self._compute,
         }
 
     def _key(self, digest: str) -> str:

@@ -95,6 +95,10 @@ def test_export_round_trip_and_no_silent_overwrite(
     loaded = load_ground_truth(source, (480, 720))
     np.testing.assert_array_equal(loaded[Lesion.EX], _mask(c).mask())
     assert (out / "manifest.csv").is_file() and (out / f"{dataset[0].stem}_overlay.png").is_file()
+    model = json.loads((out / f"{dataset[0].stem}.json").read_text())["model"]
+    assert model["sha256"] == c.engine.loaded.sha256  # which model and how its maps were computed
+    computed = (model["backend"], model["device"], model["precision"])
+    assert computed == (c.engine.config.backend, "cpu", "float32")
     before = (out / f"{dataset[0].stem}_EX.tif").read_bytes()
     asked = []
     monkeypatch.setattr(

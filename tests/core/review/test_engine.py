@@ -15,6 +15,7 @@ from core.inference.prediction_cache import PredictionCache
 from core.inference.predictor import InferenceProgress, model_tiling, run_to_end
 from core.lesions import LESIONS, Lesion
 from core.network.checkpoint import save_checkpoint, torch_model
+from core.network.openvino_network import openvino_available
 from core.review.engine import ReviewEngine, combine, open_without_model, score, with_truth
 from core.scoring.metrics import PRAccumulator
 
@@ -73,6 +74,17 @@ def test_mirrored_tiles_are_their_own_cache_entry_and_recorded(
     assert mirrored_engine.open(idrid_image).from_cache
     assert mirrored_engine.provenance()["flip_tta"] is True and engine.provenance()["flip_tta"] is False
     assert mirrored_engine.provenance()["sha256"] == engine.loaded.sha256
+
+
+def test_the_provenance_says_which_backend_device_and_number_format_made_the_maps(
+    tiny_checkpoint: Path, tmp_path: Path
+) -> None:
+    cache = PredictionCache(tmp_path / "cache")
+    plain = ReviewEngine(tiny_checkpoint, cache, device="cpu", backend="torch").provenance()
+    assert (plain["backend"], plain["device"], plain["precision"]) == ("torch", "cpu", "float32")
+    if openvino_available():
+        other = ReviewEngine(tiny_checkpoint, cache, device="cpu", backend="openvino").provenance()
+        assert (other["backend"], other["device"], other["precision"]) == ("openvino", "cpu", "float32")
 
 
 def test_a_model_whose_thresholds_were_chosen_on_mirrored_tiles_predicts_so_by_default(
