@@ -430,6 +430,12 @@ def main() -> None:
         help="ship this model file of RUN instead of RUN/best.safetensors (e.g. a copy of its last epoch); "
         "--evaluation must be of this file",
     )
+    parser.add_argument(
+        "--weights-note",
+        default=None,
+        help="with --weights: the card's checkpoint row, for weights that are not one of RUN's epochs "
+        "(e.g. a weight average of several runs)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
     if args.weights and args.final_run:
@@ -460,6 +466,10 @@ def main() -> None:
         )
     else:
         checkpoint = f"epoch {done} of {len(rows)} (`{args.weights.name}`)"
+    if args.weights_note:
+        if not args.weights:
+            raise SystemExit("--weights-note describes --weights: give both")
+        checkpoint = args.weights_note
     evaluation = json.loads(args.evaluation.read_text())
     checks = json.loads(args.checks.read_text()) if args.checks else None
     before = json.loads(args.before_checks.read_text()) if args.before_checks else None

@@ -85,3 +85,16 @@ def test_checks_of_other_thresholds_are_refused(
             *("--checks", str(stale)),
         )
     assert not (tmp_path / "models").exists()  # nothing written
+
+
+def test_an_averaged_models_card_says_what_its_weights_are(
+    evaluated_run: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run, evaluation_json = evaluated_run
+    note = "uniform average of the last epochs of three fine-tunes"
+    args = (str(run), "--name", NAME, "--evaluation", str(evaluation_json), "--hardware", "x")
+    _ship(monkeypatch, tmp_path, *args, "--weights", str(run / "best.safetensors"), "--weights-note", note)
+    card = (tmp_path / "models" / f"{NAME}.md").read_text()
+    assert f"| checkpoint | {note} |" in card and "the last epoch, a fixed choice" not in card
+    with pytest.raises(SystemExit, match="give both"):
+        _ship(monkeypatch, tmp_path / "other", *args, "--weights-note", note)
