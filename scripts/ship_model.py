@@ -71,33 +71,35 @@ def _compute_text(run: dict) -> str:
     return f"precision {run['train'].get('precision', 'auto')} (resolved precision not recorded)"
 
 
-def _start_text(start: str, depth: int = 0) -> tuple[str, int]:
+def _start_text(start: str, depth: int = 0) -> tuple[str, int | None]:
     """What a fine-tune started from, following a start that was itself a fine-tune; and the
-    epochs all those starts had had."""
+    epochs all those starts had had (None where a start's file is not on this machine: the
+    count would be too low)."""
     text, epochs = f"`{start}`", 0
-    if Path(start).exists() and depth < 8:
-        parent = load_checkpoint(start).meta
-        epochs = int(parent.metrics.get("epochs_done", 0))
-        text += f" ({parent.name}, {epochs} epochs of its own"
-        parent_log = Path(start).parent / "log.csv"
-        if parent_log.exists():
-            hours = sum(float(r["seconds"]) for r in csv.DictReader(parent_log.open())) / 3600
-            text += f", {hours:.2f} h incl. validation"
-        parent_config = Path(start).parent / "config.json"
-        grandparent = (
-            json.loads(parent_config.read_text())["train"].get("init_weights")
-            if parent_config.exists()
-            else None
-        )
-        if grandparent:
-            earlier, earlier_epochs = _start_text(grandparent, depth + 1)
-            text += f"; itself fine-tuned from {earlier}"
-            epochs += earlier_epochs
-        text += ")"
+    if not Path(start).exists():
+        return f"`{start}` (not on this machine)", None
+    parent = load_checkpoint(start).meta
+    parent_log = Path(start).parent / "log.csv"
+    rows = list(csv.DictReader(parent_log.open())) if parent_log.exists() else []
+    # a shipped file carries no epoch count; its run's log does
+    epochs = int(parent.metrics.get("epochs_done", len(rows)))
+    text += f" ({parent.name}, {epochs} epochs of its own"
+    if rows:
+        hours = sum(float(r["seconds"]) for r in rows) / 3600
+        text += f", {hours:.2f} h incl. validation"
+    parent_config = Path(start).parent / "config.json"
+    grandparent = (
+        json.loads(parent_config.read_text())["train"].get("init_weights") if parent_config.exists() else None
+    )
+    if grandparent and depth < 8:
+        earlier, earlier_epochs = _start_text(grandparent, depth + 1)
+        text += f"; itself fine-tuned from {earlier}"
+        epochs = None if earlier_epochs is None else epochs + earlier_epochs
+    text += ")"
     return text, epochs
 
 
-def _start_rows(train: dict) -> tuple[list[str], int]:
+def _start_rows(train: dict) -> tuple[list[str], int | None]:
     """A card row for a fine-tune (``train --init-weights``) and the epochs its starts had had."""
     start = train.get("init_weights")
     if not start:
@@ -275,7 +277,11 @@ def _card(
         )
     recipe = _recipe_rows(train)
     start_rows, start_epochs = _start_rows(shipped_run["train"])
-    epochs = f"{len(shipped_rows)}" + (f" (after the {start_epochs} it started from)" if start_epochs else "")
+    epochs = str(len(shipped_rows))
+    if start_epochs is None:
+        epochs += " (after those of the starts above; not all of them are on this machine to count)"
+    elif start_epochs:
+        epochs += f" (after the {start_epochs} it started from)"
     lines = [
         f"# Model card: {name}",
         "",
