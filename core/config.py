@@ -170,11 +170,17 @@ class ModelConfig(_DictMixin):
         width: channel multiplier; 1.0 is the paper (64, 128, 256, 512, 512).
         in_channels: image channels (3 for RGB).
         num_classes: output classes (6: background, fundus, MA, HE, EX, SE).
+        vertical_smoothing: the probability maps are filtered with [1, 2, 1] / 4 down each
+            column: a fixed layer after the softmax that removes the row-to-row (period-2)
+            stripes the stride-2 transposed convolutions leave where a head is unsure (the
+            built-in model's head 4; docs/training/README.md, rule 18). Not used in training's
+            loss, which works on the logits.
     """
 
     width: float = 1.0
     in_channels: int = 3
     num_classes: int = NUM_CLASSES
+    vertical_smoothing: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 < self.width <= 4.0:

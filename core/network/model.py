@@ -90,12 +90,30 @@ class UNetPlusPlus(nn.Module):
                 nodes[i, j] = getattr(self, f"x_{i}_{j}")(torch.cat([*skips, up], dim=1))
         return [head(nodes[0, j + 1]) for j, head in enumerate(self.heads)]
 
+    def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
+        """One head's N x K x H x W logits -> float32 probabilities (softmax over K), filtered
+        down each column when ``config.vertical_smoothing``."""
+        probs = logits.float().softmax(dim=1)
+        return smooth_columns(probs) if self.config.vertical_smoothing else probs
+
     def predict(self, x: torch.Tensor, head: str = "4") -> torch.Tensor:
-        """Softmax probabilities (float32) of head ``"1"``..``"4"`` or the ``"mean"`` of all."""
+        """Probabilities (float32) of head ``"1"``..``"4"`` or the ``"mean"`` of all."""
         outputs = self(x)
         if head == "mean":
-            return torch.stack([o.float().softmax(dim=1) for o in outputs]).mean(dim=0)
-        return outputs[int(head) - 1].float().softmax(dim=1)
+            return torch.stack([self.probabilities(o) for o in outputs]).mean(dim=0)
+        return self.probabilities(outputs[int(head) - 1])
+
+
+def smooth_columns(maps: torch.Tensor) -> torch.Tensor:
+    """N x K x H x W maps filtered with [1, 2, 1] / 4 along H (edge rows replicated).
+
+    Its response to a pattern that alternates row by row is 0; a constant or a straight
+    gradient passes unchanged.
+    """
+    channels = maps.shape[1]
+    kernel = maps.new_tensor([0.25, 0.5, 0.25]).view(1, 1, 3, 1).expand(channels, 1, 3, 1)
+    padded = nn.functional.pad(maps, (0, 0, 1, 1), mode="replicate")
+    return nn.functional.conv2d(padded, kernel, groups=channels)
 
 
 def fuse_batchnorm(model: UNetPlusPlus) -> UNetPlusPlus:

@@ -2,8 +2,8 @@
 
 The exported graph takes B x T x T x 3 uint8 RGB tiles and returns 4 x B x L x T x T float32
 lesion probabilities (every deep-supervision head, lesions in ``LESIONS`` order): the
-normalisation, the BatchNorm folding and the softmax are inside it, so the OpenVINO side
-needs numpy only. The file pair (``.xml`` + ``.bin``) records the model file's sha256 and the
+normalisation, the BatchNorm folding, the softmax and the model's column smoothing are inside
+it, so the OpenVINO side needs numpy only. The file pair (``.xml`` + ``.bin``) records the model file's sha256 and the
 export version in its runtime info; :mod:`core.network.openvino_network` refuses a pair whose record
 does not match.
 """
@@ -45,7 +45,7 @@ class _TilesToHeadProbabilities(nn.Module):
 
     def forward(self, tiles: torch.Tensor) -> torch.Tensor:
         batch = (tiles.permute(0, 3, 1, 2).float() - self.mean) / self.std
-        return torch.stack([head.softmax(dim=1)[:, self.lesion_channels] for head in self.model(batch)])
+        return torch.stack([self.model.probabilities(h)[:, self.lesion_channels] for h in self.model(batch)])
 
 
 def export_openvino(loaded: LoadedModel, folder: str | os.PathLike[str]) -> Path:

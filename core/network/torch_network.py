@@ -136,9 +136,9 @@ class TorchNetwork:
         name, _, extra = head.partition("+")
         if name == "all":
             outputs = self.model(batch)
-            return torch.cat([o.float().softmax(dim=1)[:, _LESION_CHANNELS] for o in outputs], dim=1)
+            return torch.cat([self.model.probabilities(o)[:, _LESION_CHANNELS] for o in outputs], dim=1)
         if extra == "spread":  # the chosen head plus the four heads' disagreement
-            heads = torch.stack([o.float().softmax(dim=1)[:, _LESION_CHANNELS] for o in self.model(batch)])
+            heads = torch.stack([self.model.probabilities(o)[:, _LESION_CHANNELS] for o in self.model(batch)])
             chosen = heads.mean(dim=0) if name == "mean" else heads[int(name) - 1]
             spread = (heads.amax(dim=0) - heads.amin(dim=0)).amax(dim=1, keepdim=True)
             return torch.cat([chosen, spread], dim=1)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,13 @@ from torch import nn
 
 from core.config import ModelConfig
 from core.errors import CheckpointError
-from core.network.model import UNetPlusPlus, count_parameters, fuse_batchnorm, load_vgg16_bn_encoder
+from core.network.model import (
+    UNetPlusPlus,
+    count_parameters,
+    fuse_batchnorm,
+    load_vgg16_bn_encoder,
+    smooth_columns,
+)
 
 
 def test_paper_width_has_about_31_million_parameters() -> None:
@@ -61,6 +68,30 @@ def test_heads_differ_and_mean_averages_them(tiny_model: UNetPlusPlus) -> None:
         mean = tiny_model.predict(x, head="mean")
     assert not torch.allclose(per_head[0], per_head[3])
     torch.testing.assert_close(mean, torch.stack(per_head).mean(0))
+
+
+def test_column_smoothing_removes_row_to_row_stripes_and_keeps_gradients() -> None:
+    rows = torch.arange(16, dtype=torch.float32).view(1, 1, 16, 1).expand(1, 2, 16, 8)
+    stripes = (rows % 2) * 0.6 + 0.2  # 0.2, 0.8, 0.2, ... row by row
+    smoothed = smooth_columns(stripes)
+    torch.testing.assert_close(smoothed[:, :, 1:-1], torch.full((1, 2, 14, 8), 0.5))
+    gradient = rows / 16  # a straight vertical ramp passes unchanged (inside the edges)
+    torch.testing.assert_close(smooth_columns(gradient)[:, :, 1:-1], gradient[:, :, 1:-1])
+    columns = stripes.transpose(2, 3)  # alternating columns are not its business
+    torch.testing.assert_close(smooth_columns(columns), columns)
+
+
+def test_a_model_with_vertical_smoothing_predicts_the_smoothed_maps(tiny_model: UNetPlusPlus) -> None:
+    smoothed_model = UNetPlusPlus(replace(tiny_model.config, vertical_smoothing=True)).eval()
+    smoothed_model.load_state_dict(tiny_model.state_dict())
+    x = torch.randn(1, 3, 32, 32)
+    with torch.no_grad():
+        for head in ("4", "mean"):
+            plain = tiny_model.predict(x, head=head)
+            smoothed = smoothed_model.predict(x, head=head)
+            torch.testing.assert_close(smoothed, smooth_columns(plain))
+            torch.testing.assert_close(smoothed.sum(dim=1), torch.ones(1, 32, 32))  # still probabilities
+        torch.testing.assert_close(smoothed_model(x)[3], tiny_model(x)[3])  # training's logits: untouched
 
 
 def test_fused_model_matches_original_and_leaves_it_untouched(tiny_model: UNetPlusPlus) -> None:

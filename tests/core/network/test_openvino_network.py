@@ -45,6 +45,27 @@ def test_tiles_agree_with_torch_in_fp32(tiny_loaded, small_fundus, head: str) ->
     np.testing.assert_allclose(ov_probs, torch_probs, atol=1e-4)
 
 
+def test_column_smoothing_is_inside_the_export(tiny_loaded, small_fundus, tmp_path) -> None:
+    from dataclasses import replace
+
+    import torch
+
+    from core.network.checkpoint import save_checkpoint
+
+    config = replace(tiny_loaded.meta.model, vertical_smoothing=True)
+    model = type(tiny_loaded.model)(config)
+    model.load_state_dict(tiny_loaded.model.state_dict())
+    path = tmp_path / "smoothed.safetensors"
+    save_checkpoint(path, model, replace(tiny_loaded.meta, model=config), dtype=torch.float32)
+    smoothed = load_checkpoint(path)
+    tiles = np.stack([small_fundus.image[0:64, 100:164], small_fundus.image[100:164, 150:214]])
+    torch_probs = Predictor.from_loaded(smoothed, _config("torch")).predict_tiles(tiles)
+    ov_probs = Predictor.from_loaded(smoothed, _config("openvino")).predict_tiles(tiles)
+    np.testing.assert_allclose(ov_probs, torch_probs, atol=1e-4)
+    plain = Predictor.from_loaded(tiny_loaded, _config("openvino")).predict_tiles(tiles)
+    assert not np.allclose(ov_probs, plain, atol=1e-4)  # the smoothing really ran in the export
+
+
 def test_a_partial_last_batch_and_another_tile_size(tiny_loaded, small_fundus) -> None:
     network = Predictor.from_loaded(tiny_loaded, _config("openvino")).network
     tiles = np.stack([small_fundus.image[i : i + 96, 50:146] for i in (0, 40, 80)])
