@@ -290,7 +290,14 @@ def _card(
         "| | |",
         "|---|---|",
         f"| architecture | UNet++ / VGG16-BN, width {meta.model.width} ({count_parameters(loaded.model):,} "
-        "parameters), transposed-conv upsampling, 4 deep-supervision heads |",
+        "parameters), transposed-conv upsampling, 4 deep-supervision heads"
+        + (
+            "; the maps filtered with [1, 2, 1] / 4 down each column after the softmax (against the "
+            "transposed convolutions' row-to-row stripes)"
+            if meta.model.vertical_smoothing
+            else ""
+        )
+        + " |",
         f"| training data | {shipped_run['data']} |",
         f"| training images | {', '.join(shipped_run['train_images'])} |",
         f"| validation images | {validation_images} |",
