@@ -10,7 +10,14 @@ import math
 
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.overlay_state import Rgb
 from core.lesions import LESIONS, Lesion
@@ -21,6 +28,11 @@ _COLUMNS = ("threshold", "AUPR", "precision", "recall", "Dice / F1", "AUPR, list
 _WORKLIST_PEN = pg.mkPen((170, 170, 170), width=1.5, style=Qt.PenStyle.DashLine)
 _UNIT_TICKS = [[(v / 5, f"{v / 5:.1f}") for v in range(6)], []]
 _LABEL_ROOM = 15  # px a tick label may reach past the axis end
+CURVE_KEY = (
+    "solid, in the lesion's colour: this photograph; dashed grey: every predicted photograph of the "
+    "list with ground truth, pooled. Filled dot: the current threshold on this photograph; "
+    "hollow dot: on the list. Click a curve to set the threshold there."
+)
 
 
 class _UnitAxis(pg.AxisItem):
@@ -93,9 +105,13 @@ class PRPanel(QWidget):
             "Pixel scores inside the field of view at the current thresholds; 'list' pools every "
             "predicted image of the worklist that has ground truth (IDRiD's way)"
         )
+        self.key = QLabel(CURVE_KEY)
+        self.key.setWordWrap(True)
+        self.key.setStyleSheet("background: #202020; color: #d0d0d0; font-size: 11px; padding: 2px 6px;")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.key)
         layout.addWidget(self.table)
         self.graphics.scene().sigMouseClicked.connect(self._on_click)
         self.set_scores(None, None, 0)

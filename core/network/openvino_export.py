@@ -3,9 +3,9 @@
 The exported graph takes B x T x T x 3 uint8 RGB tiles and returns 4 x B x L x T x T float32
 lesion probabilities (every deep-supervision head, lesions in ``LESIONS`` order): the
 normalisation, the BatchNorm folding, the softmax and the model's column smoothing are inside
-it, so the OpenVINO side needs numpy only. The file pair (``.xml`` + ``.bin``) records the model file's sha256 and the
-export version in its runtime info; :mod:`core.network.openvino_network` refuses a pair whose record
-does not match.
+it, so the OpenVINO side needs numpy only. The file pair (``.xml`` + ``.bin``) records the model
+file's sha256 and the export version in its runtime info; :mod:`core.network.openvino_network`
+refuses a pair whose record does not match.
 """
 
 from __future__ import annotations

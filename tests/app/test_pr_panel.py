@@ -88,3 +88,15 @@ def test_the_worklist_cells_say_an_edited_mask_is_not_in_them(qtbot) -> None:
     assert _cells(panel, Lesion.EX)[0] == "edited"
     assert "edited EX mask" in dice_list.toolTip() and "not here" in dice_list.toolTip()
     assert "edited and adopted masks are not in it" in panel.table.horizontalHeaderItem(6).toolTip()
+
+
+def test_a_key_under_the_plots_says_which_curve_and_dot_is_which(qtbot) -> None:
+    panel = PRPanel(dict.fromkeys(LESIONS, (255, 255, 255)))
+    qtbot.addWidget(panel)
+    panel.resize(500, 600)
+    panel.show()
+    qtbot.waitExposed(panel)
+    key = panel.key.text()
+    assert panel.key.isVisible() and panel.key.geometry().bottom() <= panel.table.geometry().top()
+    for words in ("solid", "this photograph", "dashed grey", "pooled", "Filled dot", "hollow dot"):
+        assert words in key, words
