@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import runpy
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,8 +11,7 @@ from safetensors import safe_open
 
 from core.network.checkpoint import CheckpointMeta, load_checkpoint, save_checkpoint
 from core.network.model import UNetPlusPlus
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "average_models.py"
+from tests.scripts.script_runner import run_script
 
 
 def _member(path: Path, network: UNetPlusPlus, seed: int, dtype: torch.dtype = torch.float16) -> Path:
@@ -29,20 +26,13 @@ def _member(path: Path, network: UNetPlusPlus, seed: int, dtype: torch.dtype = t
     return save_checkpoint(path, copy, meta, dtype=dtype)
 
 
-def _run(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
-    monkeypatch.setattr(sys, "argv", [str(SCRIPT), *args])
-    with pytest.raises(SystemExit) as stopped:
-        runpy.run_path(str(SCRIPT), run_name="__main__")
-    return int(stopped.value.code or 0)
-
-
 def test_the_written_file_is_the_float32_mean_of_the_members(
     tmp_path: Path, tiny_model: UNetPlusPlus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     members = [_member(tmp_path / f"m{seed}.safetensors", tiny_model, seed) for seed in (1, 2)]
     out = tmp_path / "soup" / "model.safetensors"
     out.parent.mkdir()
-    assert _run(monkeypatch, str(out), *map(str, members)) == 0
+    assert run_script(monkeypatch, "average_models.py", str(out), *map(str, members)) == 0
 
     with safe_open(str(out), framework="pt") as handle:
         names = handle.keys()
@@ -67,7 +57,7 @@ def test_members_of_different_architectures_are_refused_and_nothing_is_written(
     wider = UNetPlusPlus(replace(tiny_model.config, width=tiny_model.config.width * 2))
     second = _member(tmp_path / "b.safetensors", wider, 2)
     out = tmp_path / "soup.safetensors"
-    assert _run(monkeypatch, str(out), str(first), str(second)) == 2
+    assert run_script(monkeypatch, "average_models.py", str(out), str(first), str(second)) == 2
     assert "cannot be averaged" in caplog.text
     assert not out.exists()
 
@@ -81,6 +71,6 @@ def test_a_member_is_never_overwritten(
     first = _member(tmp_path / "a.safetensors", tiny_model, 1)
     second = _member(tmp_path / "b.safetensors", tiny_model, 2)
     before = first.read_bytes()
-    assert _run(monkeypatch, str(first), str(first), str(second)) == 2
+    assert run_script(monkeypatch, "average_models.py", str(first), str(first), str(second)) == 2
     assert "is one of the members" in caplog.text
     assert first.read_bytes() == before

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import runpy
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,22 +9,14 @@ import torch
 
 from core.network.checkpoint import load_checkpoint
 from core.network.model import smooth_columns
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "with_vertical_smoothing.py"
-
-
-def _run(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
-    monkeypatch.setattr(sys, "argv", [str(SCRIPT), *args])
-    with pytest.raises(SystemExit) as stopped:
-        runpy.run_path(str(SCRIPT), run_name="__main__")
-    return int(stopped.value.code or 0)
+from tests.scripts.script_runner import run_script
 
 
 def test_the_copy_smooths_the_maps_and_forgets_the_old_thresholds(
     tiny_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "smoothed.safetensors"
-    assert _run(monkeypatch, str(tiny_checkpoint), str(out)) == 0
+    assert run_script(monkeypatch, "with_vertical_smoothing.py", str(tiny_checkpoint), str(out)) == 0
     original, smoothed = load_checkpoint(tiny_checkpoint), load_checkpoint(out)
     assert smoothed.meta.model.vertical_smoothing and not original.meta.model.vertical_smoothing
     assert smoothed.meta.default_thresholds == {} and smoothed.meta.metrics == {}
@@ -42,5 +32,6 @@ def test_the_source_is_never_overwritten(
     tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     before = tiny_checkpoint.read_bytes()
-    assert _run(monkeypatch, str(tiny_checkpoint), str(tiny_checkpoint)) == 2
+    same = str(tiny_checkpoint)
+    assert run_script(monkeypatch, "with_vertical_smoothing.py", same, same) == 2
     assert "must be another file" in caplog.text and tiny_checkpoint.read_bytes() == before
