@@ -1,6 +1,6 @@
 """``lesionlens`` with rule 18's candidate filter patched in (a record of how A and B were scored).
 
-    python docs/training/rules/rule18_patched_cli.py {2d|rows} evaluate|check ARGS...
+python docs/training/rules/rule18_patched_cli.py {2d|rows} evaluate|check ARGS...
 """
 
 from __future__ import annotations
