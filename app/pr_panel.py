@@ -156,7 +156,13 @@ class PRPanel(QWidget):
                 )
             self.table.setHorizontalHeaderItem(column, header)
 
-    def show_row(self, lesion: Lesion, threshold: float, edited: OperatingPoint | None = None) -> None:
+    def show_row(
+        self,
+        lesion: Lesion,
+        threshold: float,
+        edited: OperatingPoint | None = None,
+        mask_kind: str = "edited",
+    ) -> None:
         """Move the operating points of one lesion and update its table row.
 
         Args:
@@ -164,9 +170,11 @@ class PRPanel(QWidget):
             threshold: the folder's threshold (0..1).
             edited: the reviewer's adopted mask scored against the truth; when given, the
                 photograph's point and cells describe it instead of the threshold.
+            mask_kind: what the threshold cell says then: ``"edited"``, or ``"adopted"`` for a
+                mask adopted with no pixel changed (as the lesion panel words it).
         """
         row = LESIONS.index(lesion)
-        cells = [threshold_text(threshold) if edited is None else "edited"] + ["-"] * (len(_COLUMNS) - 1)
+        cells = [threshold_text(threshold) if edited is None else mask_kind] + ["-"] * (len(_COLUMNS) - 1)
         tip = ""
         image, worklist = self.image_scores, self.worklist_scores
         if image is not None and image.has_positives(lesion):

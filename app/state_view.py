@@ -90,7 +90,7 @@ class StateView(QObject):
             not state.is_default(lesion),
             state.adopted_threshold(lesion),
         )
-        self.pr.show_row(lesion, state.thresholds[lesion], state.edited_point(lesion))
+        self._show_pr_row(lesion)
         action = self.window.action(f"toggle_{lesion.code}")
         action.blockSignals(True)
         action.setChecked(state.layers[lesion].visible)
@@ -103,7 +103,15 @@ class StateView(QObject):
     def show_pr_rows(self) -> None:
         """Every row of the PR table and every operating point (after new histograms)."""
         for lesion in LESIONS:
-            self.pr.show_row(lesion, self.state.thresholds[lesion], self.state.edited_point(lesion))
+            self._show_pr_row(lesion)
+
+    def _show_pr_row(self, lesion: Lesion) -> None:
+        """One PR table row: the threshold's scores, or the reviewer's mask's ("edited" or
+        "adopted", as the lesion panel words it)."""
+        state = self.state
+        mask = state.mask(lesion)
+        kind = "edited" if mask is not None and mask.edited_pixels() else "adopted"
+        self.pr.show_row(lesion, state.thresholds[lesion], state.edited_point(lesion), kind)
 
     def update_stats(self) -> None:
         """Counts and areas of the shown masks (the edited one once adopted), as exported."""

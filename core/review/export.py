@@ -32,7 +32,7 @@ from core.review.display import lesion_labels
 
 FORMATS = ("png", "tif")
 CSV_NAME = "manifest.csv"
-_CSV_FIELDS = ["image", "status", "reviewer", "exported", "model", "model_sha256", "comment"] + [
+_CSV_FIELDS = ["image", "status", "reviewer", "exported", "model", "model_sha256", "inference", "comment"] + [
     f"{lesion.code}_{column}"
     for lesion in LESIONS
     for column in ("source", "status", "threshold", "count", "area_px", "edited_px")
@@ -175,6 +175,18 @@ def manifest(
     }
 
 
+def inference_text(model: dict[str, Any]) -> str:
+    """How the maps were made, for the manifest: "openvino cpu float32, head 4" (empty when the
+    session recorded none of it, as sessions before 2026-12-03 did not)."""
+    compute = " ".join(str(model[key]) for key in ("backend", "device", "precision") if model.get(key))
+    parts = [compute] if compute else []
+    if model.get("head"):
+        parts.append(f"head {model['head']}")
+    if model.get("flip_tta"):
+        parts.append("mirrored tiles")
+    return ", ".join(parts)
+
+
 def _csv_row(document: dict[str, Any]) -> dict[str, Any]:
     row = {
         "image": document["image"],
@@ -183,6 +195,7 @@ def _csv_row(document: dict[str, Any]) -> dict[str, Any]:
         "exported": document["exported"],
         "model": document["model"].get("name", ""),
         "model_sha256": document["model"].get("sha256", ""),
+        "inference": inference_text(document["model"]),
         "comment": document["comment"],
     }
     for code, entry in document["lesions"].items():

@@ -32,6 +32,7 @@ def test_counts_table_and_export_describe_the_edited_mask(
     c.window.action("adopt").trigger()
     # adopted, no pixel changed: not called edited (a trial saw "edited mask" on accepted lesions)
     qtbot.waitUntil(lambda: _row_text(c, Lesion.EX).startswith("adopted mask: "), timeout=3000)
+    assert c.pr.table.item(LESIONS.index(Lesion.EX), 0).text() == "adopted"  # the PR table agrees
     c.window.action("tool_lasso_fill").trigger()
     drag(qtbot, c, [(200, 200), (200, 300), (300, 300), (300, 200)])
     mask = c.state.mask(Lesion.EX)

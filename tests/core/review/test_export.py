@@ -54,6 +54,7 @@ def test_round_trip_loads_back_as_ground_truth(tmp_path: Path, fmt: str) -> None
     assert "not a diagnosis" in document["disclaimer"]
     rows = list(csv.DictReader((tmp_path / "out" / "manifest.csv").read_text().splitlines()))
     assert rows[0]["image"] == "eye.jpg" and rows[0]["MA_threshold"] == "0.5"
+    assert rows[0]["inference"] == ""  # the session recorded no inference settings: nothing invented
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")], "no staging left"
 
 
@@ -67,6 +68,20 @@ def test_existing_files_are_never_overwritten_without_asking(tmp_path: Path) -> 
     assert (out / "eye_MA.tif").read_bytes() == before
     export_reviews([_item(seed=1)], out, MODEL, "a", "t2", overwrite=True)
     assert (out / "eye_MA.tif").read_bytes() != before
+
+
+def test_the_manifest_says_how_the_maps_were_made(tmp_path: Path) -> None:
+    model = {**MODEL, "backend": "openvino", "device": "cpu", "precision": "float32", "head": "4"}
+    export_reviews([_item()], tmp_path, {**model, "flip_tta": True}, "r", "t")
+    rows = list(csv.DictReader((tmp_path / "manifest.csv").read_text().splitlines()))
+    assert rows[0]["inference"] == "openvino cpu float32, head 4, mirrored tiles"
+    export_reviews([_item("b.jpg")], tmp_path, {**model, "flip_tta": False}, "r", "t")
+    rows = list(csv.DictReader((tmp_path / "manifest.csv").read_text().splitlines()))
+    by_image = {r["image"]: r["inference"] for r in rows}  # an earlier row keeps its own settings
+    assert by_image == {
+        "eye.jpg": "openvino cpu float32, head 4, mirrored tiles",
+        "b.jpg": "openvino cpu float32, head 4",
+    }
 
 
 def test_csv_keeps_rows_of_earlier_exports(tmp_path: Path) -> None:
