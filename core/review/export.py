@@ -176,8 +176,8 @@ def manifest(
 
 
 def inference_text(model: dict[str, Any]) -> str:
-    """How the maps were made, for the manifest: "openvino cpu float32, head 4" (empty when the
-    session recorded none of it, as sessions before 2026-12-03 did not)."""
+    """How the maps were made, for the manifest: "openvino cpu float32, head 4"; what the session
+    did not record is left out (sessions before 2026-12-03 lack the backend, device and format)."""
     compute = " ".join(str(model[key]) for key in ("backend", "device", "precision") if model.get(key))
     parts = [compute] if compute else []
     if model.get("head"):
