@@ -41,6 +41,16 @@ def add_check(sub: argparse._SubParsersAction) -> None:
     check.add_argument("--flip-tta", action=argparse.BooleanOptionalAction, default=None, help=FLIP_TTA_HELP)
 
 
+def _shares(shares: dict[str, float]) -> str:
+    """ "MA 0.0163%, HE ..." for shares per lesion code."""
+    return ", ".join(f"{k} {v:.4%}" for k, v in shares.items())
+
+
+def _pixels(regions: dict[str, int]) -> str:
+    """ "MA 57, HE ..." for region sizes per lesion code."""
+    return ", ".join(f"{k} {v}" for k, v in regions.items())
+
+
 def format_checks(result: dict[str, Any]) -> str:
     """Markdown tables of :func:`core.learning.robustness.validation_checks` plus the healthy-eye share."""
     lines = ["| photographs | head | EX | HE | MA | SE | mAUPR |", "|---|---|---|---|---|---|---|"]
@@ -57,38 +67,36 @@ def format_checks(result: dict[str, Any]) -> str:
         f"Simulated camera / original mAUPR (head {head}): **{ratio:.3f}**.",
         "",
         "FOV-border false alarms (outer 5 % of the radius, flagged at the default thresholds where the "
-        "ground truth has no lesion, share of the rim's pixels): "
-        + ", ".join(f"{k} {v:.4%}" for k, v in border.items()),
+        "ground truth has no lesion, share of the rim's pixels): " + _shares(border),
     ]
     inside = result.get("inside_false_alarms")
     if inside:
         lines += [
             "",
             "The same inside the rim (the rest of the field of view; a band along the edge shows as a rim "
-            "share well above this): " + ", ".join(f"{k} {v:.4%}" for k, v in inside.items()),
+            "share well above this): " + _shares(inside),
         ]
     lines += [
         "",
         "Healthy eye (`skimage.data.retina()`), share of the field of view flagged at the default "
-        "thresholds: " + ", ".join(f"{k} {v:.4%}" for k, v in healthy.items()),
+        "thresholds: " + _shares(healthy),
     ]
     largest = result.get("healthy_eye_largest_region_px")
     if largest:
         lines += [
             "",
             "Healthy eye, largest connected flagged region (pixels of the 1411 x 1411 photograph; "
-            "a blob a reader sees even when the share is small): "
-            + ", ".join(f"{k} {v}" for k, v in largest.items()),
+            "a blob a reader sees even when the share is small): " + _pixels(largest),
         ]
     camera = result.get("healthy_eye_camera")
     if camera:
         lines += [
             "",
             "Healthy eye through the simulated camera (darkened, cooler, JPEG 70, at its own size), "
-            "share of the field of view flagged: " + ", ".join(f"{k} {v:.4%}" for k, v in camera.items()),
+            "share of the field of view flagged: " + _shares(camera),
             "",
             "The same, largest connected flagged region (px): "
-            + ", ".join(f"{k} {v}" for k, v in result["healthy_eye_camera_largest_region_px"].items()),
+            + _pixels(result["healthy_eye_camera_largest_region_px"]),
         ]
     return "\n".join(lines) + "\n"
 
